@@ -1,0 +1,73 @@
+//! The checks every handle operation makes, in API.md decision 2's order: the token decodes and
+//! is ours; the attempt exists; the epoch matches; the attempt is the current, live one; the
+//! lease has not expired. A handle stops working the moment its attempt ends.
+
+use super::token::{self, TokenData};
+use crate::error::{EngineError, ErrorCode, Result};
+use crate::model::{AttemptRow, ExecRow, LifecyclePhase};
+use crate::store::Tx;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// renew, progress, complete, fail, cancel: a dead attempt is `execution_not_active`.
+    Lease,
+    /// appendFrame: a dead attempt's stream is closed.
+    Append,
+}
+
+pub struct Fenced {
+    pub exec: ExecRow,
+    pub attempt: AttemptRow,
+}
+
+/// Decodes a token; done before any transaction opens.
+pub fn decode(token_text: &str) -> Result<TokenData> {
+    token::decode(token_text)
+}
+
+pub fn check(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Result<Fenced> {
+    let id = token.execution_id;
+    let index = token.attempt_index;
+    let attempt = tx.attempt(&id, index)?.ok_or_else(|| {
+        EngineError::new(ErrorCode::Attempt, format!("attempt {index} of execution {id} does not exist"))
+    })?;
+    if attempt.lease_epoch != token.lease_epoch {
+        return Err(EngineError::new(
+            ErrorCode::LeaseConflict,
+            format!(
+                "lease epoch {} of attempt {index} of execution {id} is stale: the attempt is at epoch {}",
+                token.lease_epoch, attempt.lease_epoch
+            ),
+        ));
+    }
+    let exec = tx
+        .exec(&id)?
+        .ok_or_else(|| EngineError::new(ErrorCode::Execution, format!("execution {id} does not exist")))?;
+    let live = exec.phase == LifecyclePhase::Active && exec.attempt_index == index && attempt.outcome.is_none();
+    if !live {
+        let how = attempt.outcome.map_or_else(
+            || format!("execution is {}", exec.public_state.as_str()),
+            |o| format!("attempt ended: {}", o.as_str()),
+        );
+        return Err(match purpose {
+            Purpose::Append => EngineError::new(
+                ErrorCode::StreamClosed,
+                format!("the stream of attempt {index} of execution {id} is closed ({how})"),
+            ),
+            Purpose::Lease => EngineError::new(
+                ErrorCode::ExecutionNotActive,
+                format!("attempt {index} of execution {id} is no longer active ({how})"),
+            ),
+        });
+    }
+    match attempt.lease_expires_at_ms {
+        Some(at) if at > now => Ok(Fenced { exec, attempt }),
+        at => Err(EngineError::new(
+            ErrorCode::LeaseExpired,
+            format!(
+                "the lease on attempt {index} of execution {id} expired at {}",
+                at.map_or("an unknown time".into(), |t| t.to_string())
+            ),
+        )),
+    }
+}

@@ -1,0 +1,203 @@
+//! Stream operations: append (durable, summary, best-effort), range reads, one-shot tail reads
+//! and summary reads. Appends fence like every handle operation and wake the stream's waiters
+//! after commit.
+
+use super::cursor::{check_limit, Cursor};
+use super::fence::Purpose;
+use super::{summary, trim, validate, Engine, StreamKey};
+use crate::base64;
+use crate::error::{EngineError, ErrorCode, Result};
+use crate::model::*;
+use crate::store::Tx;
+use serde_json::{json, Value};
+
+impl Engine {
+    pub fn append_frame(&self, token: &str, spec: &FrameSpec) -> Result<Appended> {
+        validate::blob("payload", &spec.payload, validate::MAX_FRAME_BYTES)?;
+        if let Some(t) = &spec.frame_type {
+            validate::name("frameType", t, 256)?;
+        }
+        if let Some(c) = &spec.correlation_id {
+            validate::text("correlationId", c, 256)?;
+        }
+        if let AppendMode::BestEffort { ttl_ms } = spec.mode {
+            validate::int_range("bestEffort.ttlMs", ttl_ms as i64, 1, u32::MAX as i64)?;
+        }
+        let patch = match spec.mode {
+            AppendMode::Summary => Some(summary::parse_patch(&spec.payload)?),
+            _ => None,
+        };
+        let fields_json = frame_fields(spec);
+        self.with_lease(token, Purpose::Append, |tx, f, now, wakes| {
+            let key = (f.attempt.execution_id, f.attempt.attempt_index);
+            let appended = append(tx, &key, spec, &fields_json, patch.as_ref(), now)?;
+            wakes.add(key);
+            Ok(appended)
+        })
+    }
+
+    pub fn read_stream(&self, execution_id: &str, attempt_index: u32, spec: &ReadSpec) -> Result<StreamFrames> {
+        let id = ExecutionId::parse(execution_id)?;
+        let from = Cursor::parse(&spec.from, "from")?.lower();
+        let to = Cursor::parse(&spec.to, "to")?.upper();
+        let limit = check_limit(spec.limit)?;
+        let now = self.now()?;
+        let key = (id, attempt_index);
+        self.read(|tx| {
+            let frames = tx.frames_range(&key, from, to, now, limit)?;
+            with_markers(tx, &key, frames)
+        })
+    }
+
+    /// Frames strictly after `after` as they are now, with the close markers: one snapshot.
+    pub(crate) fn peek(
+        &self,
+        key: &StreamKey,
+        after: (i64, i64),
+        visibility: Visibility,
+        limit: i64,
+    ) -> Result<StreamFrames> {
+        let now = self.now()?;
+        self.read(|tx| {
+            let frames = tx.frames_after(key, after, now, visibility == Visibility::ExcludeBestEffort, limit)?;
+            with_markers(tx, key, frames)
+        })
+    }
+
+    pub fn read_summary(&self, execution_id: &str, attempt_index: u32) -> Result<Option<Summary>> {
+        let id = ExecutionId::parse(execution_id)?;
+        self.read(|tx| tx.summary(&(id, attempt_index)))
+    }
+}
+
+fn with_markers(tx: &Tx, key: &StreamKey, frames: Vec<Frame>) -> Result<StreamFrames> {
+    let meta = tx.stream_meta(key)?;
+    let (closed_at_ms, closed_reason) = meta.map_or((None, None), |m| (m.closed_at_ms, m.closed_reason));
+    Ok(StreamFrames { frames, closed_at_ms, closed_reason })
+}
+
+/// The stored `fields` object: keys sorted, payload as UTF-8 text or, for bytes that are not
+/// UTF-8, standard base64 with `encoding: "base64"` so they round-trip exactly.
+fn frame_fields(spec: &FrameSpec) -> String {
+    let (payload, encoding) = match std::str::from_utf8(&spec.payload) {
+        Ok(text) => (text.to_string(), Encoding::Utf8),
+        Err(_) => (base64::encode(&spec.payload), Encoding::Base64),
+    };
+    let frame_type = match &spec.frame_type {
+        Some(t) if !t.is_empty() => t.as_str(),
+        _ => spec.kind.default_frame_type(),
+    };
+    let mut fields = json!({
+        "frame_type": frame_type,
+        "payload": payload,
+        "encoding": encoding.as_str(),
+        "source": "worker",
+    });
+    if let Some(c) = &spec.correlation_id {
+        fields["correlation_id"] = Value::String(c.clone());
+    }
+    fields.to_string()
+}
+
+/// The next frame id: after the stream's last id even if the clock stepped back.
+pub(crate) fn next_id(meta: &StreamMeta, now: i64) -> (i64, i64) {
+    let ts = now.max(meta.last_ts_ms);
+    let seq = if ts == meta.last_ts_ms { meta.last_seq + 1 } else { 0 };
+    (ts, seq)
+}
+
+fn append(
+    tx: &Tx,
+    key: &StreamKey,
+    spec: &FrameSpec,
+    fields_json: &str,
+    patch: Option<&Value>,
+    now: i64,
+) -> Result<Appended> {
+    let mut meta = tx.stream_meta(key)?.unwrap_or_else(|| StreamMeta { last_seq: -1, ..Default::default() });
+    if meta.closed_at_ms.is_some() {
+        // The fence refuses appends to ended attempts; markers on a live attempt mean the rows
+        // disagree, and the markers win.
+        return Err(EngineError::new(
+            ErrorCode::StreamClosed,
+            format!("the stream of attempt {} of execution {} is closed", key.1, key.0),
+        ));
+    }
+    let (ts, seq) = next_id(&meta, now);
+    let mode = match spec.mode {
+        AppendMode::Durable => FrameMode::Durable,
+        AppendMode::Summary => FrameMode::Summary,
+        AppendMode::BestEffort { .. } => FrameMode::BestEffort,
+    };
+    // Best-effort frames expire only while the stream has held nothing else (decision 7).
+    if !meta.has_durable {
+        meta.frame_count -= tx.delete_expired_frames(key, now)?.min(meta.frame_count);
+        if mode != FrameMode::BestEffort {
+            tx.clear_frame_expiry(key)?;
+            meta.has_durable = true;
+        }
+    }
+    let expires_at_ms = match spec.mode {
+        AppendMode::BestEffort { ttl_ms } if !meta.has_durable => Some(ts.saturating_add(2 * ttl_ms as i64)),
+        _ => None,
+    };
+    tx.insert_frame(key, &NewFrameRow { ts_ms: ts, seq, fields_json: fields_json.into(), mode, expires_at_ms })?;
+    meta.frame_count += 1;
+    meta.last_ts_ms = ts;
+    meta.last_seq = seq;
+
+    let mut summary_version = None;
+    if let Some(patch) = patch {
+        let mut doc = tx.summary(key)?.unwrap_or(Summary {
+            document: json!({}),
+            version: 0,
+            first_applied_ms: ts,
+            last_updated_ms: ts,
+        });
+        summary::apply(&mut doc.document, patch);
+        doc.version += 1;
+        doc.last_updated_ms = ts;
+        tx.save_summary(key, &doc)?;
+        summary_version = Some(doc.version);
+    }
+
+    if let AppendMode::BestEffort { ttl_ms } = spec.mode {
+        let (ema, keep) = trim::best_effort_keep(meta.ema_rate_hz, meta.last_append_ts_ms, ts, ttl_ms);
+        meta.ema_rate_hz = ema;
+        meta.last_append_ts_ms = ts;
+        meta.maxlen_applied_last = keep;
+        if meta.frame_count > keep as u64 {
+            meta.frame_count -= tx.trim_to_newest(key, keep)?.min(meta.frame_count);
+        }
+    }
+    tx.save_stream_meta(key, &meta)?;
+    Ok(Appended { id: format!("{ts}-{seq}"), frame_count: meta.frame_count, summary_version })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_increase_even_when_the_clock_steps_back() {
+        let mut meta = StreamMeta { last_seq: -1, ..Default::default() };
+        let mut ids = Vec::new();
+        for now in [100, 100, 101, 50, 50, 102] {
+            let id = next_id(&meta, now);
+            (meta.last_ts_ms, meta.last_seq) = id;
+            ids.push(id);
+        }
+        assert_eq!(ids, vec![(100, 0), (100, 1), (101, 0), (101, 1), (101, 2), (102, 0)]);
+    }
+
+    #[test]
+    fn binary_payloads_are_stored_as_base64() {
+        let spec = FrameSpec::durable(vec![0xff, 0x00, 0x80]);
+        let fields: Value = serde_json::from_str(&frame_fields(&spec)).unwrap();
+        assert_eq!(fields["encoding"], "base64");
+        assert_eq!(base64::decode(fields["payload"].as_str().unwrap()).unwrap(), vec![0xff, 0x00, 0x80]);
+        let text: Value = serde_json::from_str(&frame_fields(&FrameSpec::durable("héllo"))).unwrap();
+        assert_eq!((text["encoding"].as_str(), text["payload"].as_str()), (Some("utf8"), Some("héllo")));
+        assert_eq!(text["source"], "worker");
+    }
+}

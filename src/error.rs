@@ -1,0 +1,146 @@
+//! The one error type of the engine and the storage layer.
+//!
+//! `kind` and `code` are the stable strings of API.md's error table; the facade copies them onto
+//! a JS `FlowFabricError` unchanged. Nothing here knows about JavaScript.
+
+use std::fmt;
+
+/// The error families of API.md. Each has a fixed set of codes (see [`ErrorCode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Validation,
+    NotFound,
+    Contention,
+    State,
+    Storage,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "validation",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Contention => "contention",
+            ErrorKind::State => "state",
+            ErrorKind::Storage => "storage",
+        }
+    }
+}
+
+/// Every code of API.md's table; the kind follows from the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidInput,
+    Corruption,
+    HandleFromOtherBackend,
+    RetentionLimitExceeded,
+    Execution,
+    Attempt,
+    LeaseConflict,
+    ExecutionNotActive,
+    StaleLease,
+    LeaseExpired,
+    LeaseRevoked,
+    StreamClosed,
+    Closed,
+    StorageUnavailable,
+    StorageBusy,
+    StorageFull,
+    Io,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidInput => "invalid_input",
+            Corruption => "corruption",
+            HandleFromOtherBackend => "handle_from_other_backend",
+            RetentionLimitExceeded => "retention_limit_exceeded",
+            Execution => "execution",
+            Attempt => "attempt",
+            LeaseConflict => "lease_conflict",
+            ExecutionNotActive => "execution_not_active",
+            StaleLease => "stale_lease",
+            LeaseExpired => "lease_expired",
+            LeaseRevoked => "lease_revoked",
+            StreamClosed => "stream_closed",
+            Closed => "closed",
+            StorageUnavailable => "storage_unavailable",
+            StorageBusy => "storage_busy",
+            StorageFull => "storage_full",
+            Io => "io",
+        }
+    }
+
+    pub fn kind(self) -> ErrorKind {
+        use ErrorCode::*;
+        match self {
+            InvalidInput | Corruption | HandleFromOtherBackend | RetentionLimitExceeded => {
+                ErrorKind::Validation
+            }
+            Execution | Attempt => ErrorKind::NotFound,
+            LeaseConflict | ExecutionNotActive => ErrorKind::Contention,
+            StaleLease | LeaseExpired | LeaseRevoked | StreamClosed | Closed => ErrorKind::State,
+            StorageUnavailable | StorageBusy | StorageFull | Io => ErrorKind::Storage,
+        }
+    }
+}
+
+/// An engine failure: a code plus a message that names the offending value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+impl EngineError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        EngineError { code, message: message.into() }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidInput, message)
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.code.kind()
+    }
+
+    /// Contention means "someone else moved first": the caller may re-read and try again.
+    /// A busy database is also worth another try; nothing else is.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind(), ErrorKind::Contention) || self.code == ErrorCode::StorageBusy
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}: {}", self.kind().as_str(), self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_contention_and_busy_are_retryable() {
+        assert!(EngineError::new(ErrorCode::LeaseConflict, "x").is_retryable());
+        assert!(EngineError::new(ErrorCode::StorageBusy, "x").is_retryable());
+        assert!(!EngineError::new(ErrorCode::StaleLease, "x").is_retryable());
+        assert!(!EngineError::invalid("x").is_retryable());
+    }
+
+    #[test]
+    fn codes_map_to_the_kinds_of_the_contract() {
+        assert_eq!(ErrorCode::Attempt.kind().as_str(), "not_found");
+        assert_eq!(ErrorCode::StreamClosed.kind().as_str(), "state");
+        assert_eq!(ErrorCode::RetentionLimitExceeded.kind().as_str(), "validation");
+        assert_eq!(ErrorCode::Io.kind().as_str(), "storage");
+    }
+}

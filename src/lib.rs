@@ -1,0 +1,21 @@
+//! ff-backend-wasm: the FlowFabric durable-execution backend over SQLite, for WebAssembly.
+//!
+//! Three layers with one-way dependencies: [`engine`] (FlowFabric semantics, pure Rust) →
+//! [`store`] (every SQL statement and the migrations) ; the wasm-bindgen facade in `js/`
+//! only converts values and errors. [`model`], [`error`] and [`host`] are shared by all.
+//! Everything but `js/` compiles and is tested natively with `cargo test`.
+
+pub mod base64;
+pub mod engine;
+pub mod error;
+pub mod host;
+pub mod model;
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+mod js;
+
+pub use engine::Engine;
+pub use error::{EngineError, ErrorCode, ErrorKind};
+pub use host::{Host, ManualHost};
+pub use store::Store;

@@ -1,0 +1,169 @@
+//! Every SQL statement of the crate, each with a line saying what it is for.
+//! Nothing outside `store/` writes SQL.
+
+/// Columns of an `ff_exec_core` row, in the order `rows::exec_row` decodes them.
+macro_rules! exec_columns {
+    () => {
+        "execution_id, lane_id, attempt_index, lifecycle_phase, ownership_state, eligibility_state, \
+         attempt_state, public_state, terminal_outcome, blocking_reason, cancellation_reason, \
+         cancelled_by, priority, created_at_ms, delay_until_ms, started_at_ms, terminal_at_ms, \
+         payload, result, policy, raw_fields, lease_reclaim_count"
+    };
+}
+
+/// Columns of an `ff_attempt` row, in the order `rows::attempt_row` decodes them.
+macro_rules! attempt_columns {
+    () => {
+        "execution_id, attempt_index, worker_id, worker_instance_id, lease_epoch, lease_ttl_ms, \
+         lease_expires_at_ms, started_at_ms, terminal_at_ms, outcome"
+    };
+}
+
+/// Inserts a new execution; an existing id inserts nothing (changes() == 0).
+pub const INSERT_EXEC: &str = concat!(
+    "INSERT INTO ff_exec_core (partition_key, ",
+    exec_columns!(),
+    ") VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+     ?19, ?20, ?21, ?22) ON CONFLICT (partition_key, execution_id) DO NOTHING"
+);
+
+/// Writes back every mutable column of an execution (payload and creation facts never change).
+pub const UPDATE_EXEC: &str = "UPDATE ff_exec_core SET attempt_index = ?2, lifecycle_phase = ?3, \
+     ownership_state = ?4, eligibility_state = ?5, attempt_state = ?6, public_state = ?7, \
+     terminal_outcome = ?8, blocking_reason = ?9, cancellation_reason = ?10, cancelled_by = ?11, \
+     delay_until_ms = ?12, started_at_ms = ?13, terminal_at_ms = ?14, result = ?15, \
+     raw_fields = ?16, lease_reclaim_count = ?17 \
+     WHERE partition_key = 0 AND execution_id = ?1";
+
+/// Loads one execution by id.
+pub const SELECT_EXEC: &str =
+    concat!("SELECT ", exec_columns!(), " FROM ff_exec_core WHERE partition_key = 0 AND execution_id = ?1");
+
+/// The next claimable execution of a lane for a worker holding the capabilities in ?3 (a JSON
+/// array): runnable, due, every required capability held; highest priority, then oldest, then
+/// first inserted. The NOT EXISTS walks past mismatches without a fixed candidate cap.
+pub const SELECT_CLAIM_CANDIDATE: &str = concat!(
+    "SELECT ",
+    exec_columns!(),
+    " FROM ff_exec_core e \
+     WHERE e.partition_key = 0 AND e.lane_id = ?1 AND e.lifecycle_phase = 'runnable' \
+       AND (e.eligibility_state = 'eligible_now' \
+            OR (e.eligibility_state = 'not_eligible_until_time' AND e.delay_until_ms <= ?2)) \
+       AND NOT EXISTS (SELECT 1 FROM ff_execution_capabilities c \
+                       WHERE c.execution_id = e.execution_id \
+                         AND c.capability NOT IN (SELECT value FROM json_each(?3))) \
+     ORDER BY e.priority DESC, e.created_at_ms ASC, e.rowid ASC LIMIT 1"
+);
+
+/// Records one capability an execution requires.
+pub const INSERT_CAPABILITY: &str =
+    "INSERT OR IGNORE INTO ff_execution_capabilities (execution_id, capability) VALUES (?1, ?2)";
+
+/// Registers a lane the first time an execution names it.
+pub const INSERT_LANE: &str = "INSERT OR IGNORE INTO ff_lane_registry (lane_id, registered_at_ms, \
+     registered_by) VALUES (?1, ?2, 'create_execution')";
+
+/// Loads one attempt (and its lease).
+pub const SELECT_ATTEMPT: &str = concat!(
+    "SELECT ",
+    attempt_columns!(),
+    " FROM ff_attempt WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2"
+);
+
+/// Inserts or overwrites one attempt row.
+pub const UPSERT_ATTEMPT: &str = concat!(
+    "INSERT INTO ff_attempt (partition_key, ",
+    attempt_columns!(),
+    ") VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+     ON CONFLICT (partition_key, execution_id, attempt_index) DO UPDATE SET \
+       worker_id = excluded.worker_id, worker_instance_id = excluded.worker_instance_id, \
+       lease_epoch = excluded.lease_epoch, lease_ttl_ms = excluded.lease_ttl_ms, \
+       lease_expires_at_ms = excluded.lease_expires_at_ms, started_at_ms = excluded.started_at_ms, \
+       terminal_at_ms = excluded.terminal_at_ms, outcome = excluded.outcome"
+);
+
+/// Executions whose live lease has run out at ?1 (uses the partial expiry index).
+pub const SELECT_EXPIRED_LEASES: &str = "SELECT execution_id, attempt_index FROM ff_attempt \
+     WHERE partition_key = 0 AND lease_expires_at_ms IS NOT NULL AND lease_expires_at_ms <= ?1 \
+       AND outcome IS NULL ORDER BY lease_expires_at_ms, execution_id";
+
+/// Appends to the lease outbox.
+pub const INSERT_LEASE_EVENT: &str = "INSERT INTO ff_lease_event (execution_id, lease_id, \
+     event_type, occurred_at_ms, partition_key, namespace, instance_tag) \
+     VALUES (?1, NULL, ?2, ?3, 0, ?4, ?5)";
+
+/// Appends to the completion outbox.
+pub const INSERT_COMPLETION_EVENT: &str = "INSERT INTO ff_completion_event (partition_key, \
+     execution_id, flow_id, outcome, namespace, instance_tag, occurred_at_ms, committed_at_ms) \
+     VALUES (0, ?1, NULL, ?2, ?3, ?4, ?5, ?5)";
+
+/// Loads a stream's bookkeeping row.
+pub const SELECT_STREAM_META: &str = "SELECT ema_rate_hz, last_append_ts_ms, maxlen_applied_last, \
+     last_ts_ms, last_seq, frame_count, has_durable, closed_at_ms, closed_reason \
+     FROM ff_stream_meta WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2";
+
+/// Writes a stream's bookkeeping row (append path; close markers are left as they are).
+pub const UPSERT_STREAM_META: &str = "INSERT INTO ff_stream_meta (partition_key, execution_id, \
+     attempt_index, ema_rate_hz, last_append_ts_ms, maxlen_applied_last, last_ts_ms, last_seq, \
+     frame_count, has_durable) VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+     ON CONFLICT (partition_key, execution_id, attempt_index) DO UPDATE SET \
+       ema_rate_hz = excluded.ema_rate_hz, last_append_ts_ms = excluded.last_append_ts_ms, \
+       maxlen_applied_last = excluded.maxlen_applied_last, last_ts_ms = excluded.last_ts_ms, \
+       last_seq = excluded.last_seq, frame_count = excluded.frame_count, \
+       has_durable = excluded.has_durable";
+
+/// Closes a stream; the first close wins and later ones leave the markers alone.
+pub const CLOSE_STREAM: &str = "INSERT INTO ff_stream_meta (partition_key, execution_id, \
+     attempt_index, closed_at_ms, closed_reason) VALUES (0, ?1, ?2, ?3, ?4) \
+     ON CONFLICT (partition_key, execution_id, attempt_index) DO UPDATE SET \
+       closed_at_ms = COALESCE(closed_at_ms, excluded.closed_at_ms), \
+       closed_reason = COALESCE(closed_reason, excluded.closed_reason)";
+
+/// Stores one frame.
+pub const INSERT_FRAME: &str = "INSERT INTO ff_stream_frame (partition_key, execution_id, \
+     attempt_index, ts_ms, seq, fields, mode, created_at_ms, expires_at_ms) \
+     VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?3, ?7)";
+
+/// Frames with ?3-?4 <= id <= ?5-?6 that have not expired at ?7, oldest first.
+pub const SELECT_FRAMES_RANGE: &str = "SELECT ts_ms, seq, fields, mode FROM ff_stream_frame \
+     WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
+       AND (ts_ms, seq) >= (?3, ?4) AND (ts_ms, seq) <= (?5, ?6) \
+       AND (expires_at_ms IS NULL OR expires_at_ms > ?7) \
+     ORDER BY ts_ms, seq LIMIT ?8";
+
+/// Frames with id > ?3-?4 not expired at ?5, best-effort ones dropped when ?6 is 1.
+pub const SELECT_FRAMES_AFTER: &str = "SELECT ts_ms, seq, fields, mode FROM ff_stream_frame \
+     WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
+       AND (ts_ms, seq) > (?3, ?4) \
+       AND (expires_at_ms IS NULL OR expires_at_ms > ?5) \
+       AND (?6 = 0 OR mode <> 'best_effort') \
+     ORDER BY ts_ms, seq LIMIT ?7";
+
+/// Keeps only the newest ?3 frames of a stream (best-effort trim).
+pub const DELETE_FRAMES_BEYOND_NEWEST: &str = "DELETE FROM ff_stream_frame \
+     WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
+       AND (ts_ms, seq) < (SELECT ts_ms, seq FROM ff_stream_frame \
+                           WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
+                           ORDER BY ts_ms DESC, seq DESC LIMIT 1 OFFSET ?3 - 1)";
+
+/// Drops the best-effort frames of a stream that expired at ?3.
+pub const DELETE_EXPIRED_FRAMES: &str = "DELETE FROM ff_stream_frame \
+     WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
+       AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?3";
+
+/// A durable frame arrived: the stream's best-effort frames no longer expire by age.
+pub const CLEAR_FRAME_EXPIRY: &str = "UPDATE ff_stream_frame SET expires_at_ms = NULL \
+     WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
+       AND expires_at_ms IS NOT NULL";
+
+/// Loads an attempt's summary document.
+pub const SELECT_SUMMARY: &str = "SELECT document_json, version, first_applied_ms, last_updated_ms \
+     FROM ff_stream_summary WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2";
+
+/// Writes an attempt's summary document.
+pub const UPSERT_SUMMARY: &str = "INSERT INTO ff_stream_summary (partition_key, execution_id, \
+     attempt_index, document_json, version, patch_kind, last_updated_ms, first_applied_ms) \
+     VALUES (0, ?1, ?2, ?3, ?4, 'json-merge-patch', ?5, ?6) \
+     ON CONFLICT (partition_key, execution_id, attempt_index) DO UPDATE SET \
+       document_json = excluded.document_json, version = excluded.version, \
+       last_updated_ms = excluded.last_updated_ms";
