@@ -1,0 +1,56 @@
+//! The JS host: the user's `now()` clock (or `Date.now`), and `crypto.getRandomValues`.
+
+use crate::error::{EngineError, Result};
+use crate::host::Host;
+use js_sys::{Function, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+pub struct JsHost {
+    clock: Option<Function>,
+}
+
+impl JsHost {
+    pub fn new(clock: Option<Function>) -> Self {
+        JsHost { clock }
+    }
+}
+
+impl Host for JsHost {
+    fn now_ms(&self) -> Result<i64> {
+        let Some(clock) = &self.clock else { return Ok(js_sys::Date::now() as i64) };
+        let value = clock
+            .call0(&JsValue::UNDEFINED)
+            .map_err(|e| EngineError::invalid(format!("the now() clock threw: {}", describe_thrown(&e))))?;
+        match value.as_f64() {
+            Some(ms) if ms.is_finite() && ms.abs() < 9.0e15 => Ok(ms.floor() as i64),
+            _ => Err(EngineError::invalid(format!(
+                "the now() clock returned {}; it must return Unix milliseconds as a finite number",
+                super::convert::describe(&value)
+            ))),
+        }
+    }
+
+    fn random_bytes(&self, buf: &mut [u8]) {
+        let filled = (|| -> Option<()> {
+            let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+            let get = Reflect::get(&crypto, &"getRandomValues".into()).ok()?.dyn_into::<Function>().ok()?;
+            let array = Uint8Array::new_with_length(buf.len() as u32);
+            get.call1(&crypto, &array).ok()?;
+            array.copy_to(buf);
+            Some(())
+        })();
+        if filled.is_none() {
+            // No Web Crypto (very old runtimes): ids stay unique in practice, if predictable.
+            for b in buf.iter_mut() {
+                *b = (js_sys::Math::random() * 256.0) as u8;
+            }
+        }
+    }
+}
+
+fn describe_thrown(e: &JsValue) -> String {
+    Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| super::convert::describe(e))
+}

@@ -1,0 +1,15 @@
+//! The wasm-bindgen facade: converts JS values to engine inputs and engine results and errors
+//! back to JS. No FlowFabric rules live here.
+
+mod backend;
+mod convert;
+mod error;
+mod host;
+mod open;
+mod output;
+mod tail;
+mod timer;
+mod types;
+
+
+
