@@ -13,7 +13,7 @@ mod retry;
 mod streams;
 mod summary;
 mod tail;
-mod token;
+pub mod token;
 mod trim;
 mod validate;
 

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --browser, testing) needs. Idempotent: anything already
+# present at the right version is left alone. Everything comes from Debian, crates.io or npm.
+#   scripts/setup.sh            toolchain for the build and the Node demo
+#   scripts/setup.sh --browser  also Chromium + chromedriver and wasm-pack, for the tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+browser=false
+[ "${1:-}" = "--browser" ] && browser=true
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+say() { printf '[setup] %s\n' "$*"; }
+
+apt_missing=()
+command -v clang >/dev/null || apt_missing+=(clang)
+command -v node >/dev/null || apt_missing+=(nodejs npm)
+if $browser; then
+  [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || apt_missing+=(chromium-driver)
+fi
+if ((${#apt_missing[@]})); then
+  say "apt-get install ${apt_missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "[setup] cargo is missing: install Rust with rustup first" >&2
+  exit 1
+fi
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+# wasm-bindgen-cli must equal the wasm-bindgen crate version in Cargo.lock exactly.
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  say "cargo install wasm-bindgen-cli $want (about 2 minutes)"
+  cargo install --quiet wasm-bindgen-cli --version "$want" --force
+fi
+if $browser && ! command -v wasm-pack >/dev/null; then
+  say "cargo install wasm-pack (about 3 minutes)"
+  cargo install --quiet wasm-pack --locked
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+say "ready"
