@@ -103,6 +103,18 @@ impl Fixture {
     }
 }
 
+/// `tailStream` with `blockMs: 0`: the frames strictly after `after`, now.
+pub fn tail_now(f: &Fixture, id: &str, after: &str) -> StreamFrames {
+    let timer = FakeTimer::default();
+    let spec = TailSpec::after(after);
+    let mut fut = std::pin::pin!(f.engine.tail_stream(id, 0, &spec, timer.sleep()));
+    let polled = poll_once(fut.as_mut());
+    match polled {
+        Poll::Ready(r) => r.unwrap(),
+        Poll::Pending => panic!("blockMs 0 never waits"),
+    }
+}
+
 pub fn payloads(frames: &StreamFrames) -> Vec<String> {
     frames.frames.iter().map(|f| f.payload.clone()).collect()
 }
