@@ -12,8 +12,9 @@ pub mod host;
 pub mod model;
 pub mod store;
 
+/// The wasm-bindgen facade (wasm32 only).
 #[cfg(target_arch = "wasm32")]
-mod js;
+pub mod js;
 
 pub use engine::Engine;
 pub use error::{EngineError, ErrorCode, ErrorKind};

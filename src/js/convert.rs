@@ -173,6 +173,9 @@ pub fn handle_token(v: &JsValue) -> Result<String> {
     if let Some(s) = v.as_string() {
         return Ok(s);
     }
+    if v.is_null() || v.is_undefined() {
+        return Err(wrong("handle", "a Handle returned by claim()", v));
+    }
     let opts = Opts::new(v, "handle").map_err(|_| wrong("handle", "a Handle returned by claim()", v))?;
     opts.string("token")?
         .ok_or_else(|| EngineError::invalid("handle.token is missing: pass the Handle returned by claim()"))

@@ -1,13 +1,13 @@
 //! The wasm-bindgen facade: converts JS values to engine inputs and engine results and errors
 //! back to JS. No FlowFabric rules live here.
 
-mod backend;
+pub mod backend;
 mod convert;
 mod error;
 mod host;
 mod open;
 mod output;
-mod tail;
+pub mod tail;
 mod timer;
 mod types;
 
