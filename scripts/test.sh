@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Every test: set up (idempotent), build the package, then run each suite and print a total.
+#   native engine+store (cargo test) · wasm facade in Node · wasm in headless Chromium
+#   (dedicated Worker on OPFS, and the main thread) · the JS package (node --test) · types.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --browser
+bash scripts/build.sh
+
+logs=$(mktemp -d)
+passed=0
+failed=0
+# Sums the numbers in every match of a pattern in a log.
+count() {
+  { grep -hoE "$1" "$2" || true; } | { grep -oE '[0-9]+' || true; } | awk '{s+=$1} END {print s+0}'
+}
+
+suite() {
+  local name=$1
+  shift
+  echo
+  echo "=== $name: $*"
+  local status=0
+  "$@" 2>&1 | tee "$logs/$name.log" || status=$?
+  # cargo and wasm-bindgen-test: "test result: ok. N passed; M failed"; node: "# pass N" / "# fail M".
+  local p f
+  p=$(count '([0-9]+) passed;|^# pass [0-9]+' "$logs/$name.log")
+  f=$(count '([0-9]+) failed;|^# fail [0-9]+' "$logs/$name.log")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  if [ "$status" != 0 ]; then
+    echo "=== $name FAILED (exit $status)"
+    failed=$((failed + (${f:-0} == 0 ? 1 : 0)))
+  fi
+}
+
+layering() {
+  # The storage layer owns all SQL: nothing in the engine or the facade may write any.
+  if grep -rnE '"(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM) ' src/engine src/js; then
+    echo "SQL found outside src/store"
+    return 1
+  fi
+  echo "layering ok: no SQL outside src/store"
+}
+
+suite layering layering
+suite rust cargo test --quiet
+suite wasm-node wasm-pack test --node -- --test node
+suite wasm-browser bash scripts/test-browser.sh
+suite js node --test tests/js/
+suite types node_modules/.bin/tsc -p tests/js/tsconfig.json
+
+echo
+echo "total: $passed passed, $failed failed"
+[ "$failed" = 0 ]

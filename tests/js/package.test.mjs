@@ -1,0 +1,61 @@
+// The package entry as users import it: loading, errors, disposal, initSync, the README demo.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { open, openInWorker, FlowFabricError } from "ff-backend-wasm";
+
+test("open() needs no manual init and defaults to memory", async () => {
+  const ff = await open();
+  assert.equal(ff.storage, "memory");
+  assert.equal(ff.name, "flowfabric.db");
+  const { executionId, created } = await ff.createExecution({ payload: new Uint8Array([1, 2]) });
+  assert.equal(created, true);
+  assert.match(executionId, /^\{fp:0\}:[0-9a-f-]{36}$/);
+  const info = await ff.getExecution(executionId);
+  assert.deepEqual([...info.payload], [1, 2]);
+  assert.equal(structuredClone(info).executionId, executionId, "results are structured-cloneable");
+});
+
+test("every rejection is a FlowFabricError with kind, code and retryable", async () => {
+  const ff = await open();
+  const error = await ff.claim({ workerId: 7 }).catch((e) => e);
+  assert.ok(error instanceof FlowFabricError);
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, "FlowFabricError");
+  assert.deepEqual([error.kind, error.code, error.retryable], ["validation", "invalid_input", false]);
+  assert.match(error.message, /workerId must be a string, got number 7/);
+  assert.ok(!(new Error("plain") instanceof FlowFabricError));
+  assert.throws(() => ff.tail("x", 0), (e) => e instanceof FlowFabricError && /executionId/.test(e.message));
+  assert.throws(() => ff.tail("{fp:0}:00000000-0000-4000-8000-000000000000", 0, { signal: "stop" }), /signal/);
+});
+
+test("Symbol.asyncDispose closes the database (what `await using` calls)", async () => {
+  const ff = await open();
+  await ff.createExecution();
+  await ff[Symbol.asyncDispose ?? Symbol.for("Symbol.asyncDispose")]();
+  await assert.rejects(ff.createExecution(), { code: "closed" });
+  await ff.close(); // idempotent
+});
+
+test("openInWorker refuses where there are no Web Workers", async () => {
+  await assert.rejects(openInWorker(), { name: "FlowFabricError", code: "storage_unavailable" });
+});
+
+test("initSync accepts a compiled module, as workerd hands it over", async () => {
+  const bytes = await readFile(new URL("../../dist/wasm/ff_backend_wasm_bg.wasm", import.meta.url));
+  const module = await WebAssembly.compile(bytes);
+  const fresh = await import(`../../js/index.js?fresh=${Date.now()}`);
+  fresh.initSync({ module });
+  const ff = await fresh.open();
+  assert.equal((await ff.createExecution()).created, true);
+});
+
+test("the demo runs end to end and every execution ends as expected", async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ["www/demo.mjs"], {
+    cwd: new URL("../..", import.meta.url),
+  });
+  assert.match(stdout, /demo finished: every execution ended as expected/);
+  assert.match(stdout, /tail waiters left: 0/);
+});
