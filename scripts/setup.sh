@@ -2,7 +2,7 @@
 # Installs what building (and, with --browser, testing) needs. Idempotent: anything already
 # present at the right version is left alone. Everything comes from Debian, crates.io or npm.
 #   scripts/setup.sh            toolchain for the build and the Node demo
-#   scripts/setup.sh --browser  also Chromium + chromedriver and wasm-pack, for the tests
+#   scripts/setup.sh --browser  also Chromium + chromedriver, the sqlite3 CLI and wasm-pack, for the tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 browser=false
@@ -17,6 +17,7 @@ command -v node >/dev/null || apt_missing+=(nodejs npm)
 if $browser; then
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
   [ -x /usr/bin/chromedriver ] || apt_missing+=(chromium-driver)
+  command -v sqlite3 >/dev/null || apt_missing+=(sqlite3)
 fi
 if ((${#apt_missing[@]})); then
   say "apt-get install ${apt_missing[*]}"

@@ -226,6 +226,25 @@ fn bad_summary_patches_are_rejected_and_nothing_is_written() {
 }
 
 #[test]
+fn a_summary_document_cannot_grow_past_one_mebibyte() {
+    let (f, id, h) = started();
+    let chunk = "x".repeat(60_000);
+    let mut accepted = 0;
+    let err = loop {
+        let patch = format!(r#"{{"k{accepted}":"{chunk}"}}"#);
+        match f.engine.append_frame(&h.token, &FrameSpec::durable(patch).with_mode(AppendMode::Summary)) {
+            Ok(_) => accepted += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.code, ErrorCode::RetentionLimitExceeded);
+    assert_eq!(accepted, 17, "17 x 60 kB fit in 1 MiB, the 18th does not");
+    let s = f.engine.read_summary(&id, 0).unwrap().unwrap();
+    assert_eq!(s.version, 17, "the refused patch changed nothing");
+    assert_eq!(f.read_all(&id, 0).frames.len(), 17);
+}
+
+#[test]
 fn a_retry_starts_a_new_summary() {
     let f = fixture();
     let id = f.create(CreateSpec {

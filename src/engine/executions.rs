@@ -29,6 +29,9 @@ impl Engine {
         for cap in &spec.capabilities {
             validate::name("capabilities[]", cap, NAME_MAX)?;
         }
+        if spec.tags.len() > 256 {
+            return Err(EngineError::invalid(format!("tags has {} entries; the limit is 256", spec.tags.len())));
+        }
         for (k, v) in &spec.tags {
             validate::name("tags key", k, NAME_MAX)?;
             validate::text(&format!("tags.{k}"), v, TEXT_MAX)?;

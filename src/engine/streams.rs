@@ -155,6 +155,7 @@ fn append(
             last_updated_ms: ts,
         });
         summary::apply(&mut doc.document, patch);
+        summary::check_size(&doc.document)?;
         doc.version += 1;
         doc.last_updated_ms = ts;
         tx.save_summary(key, &doc)?;

@@ -7,6 +7,8 @@ use serde_json::Value;
 
 pub const NULL_SENTINEL: &str = "__ff_null__";
 pub const MAX_DEPTH: usize = 16;
+/// Largest summary document kept, serialized: 1 MiB. Patches are small, but they add up.
+pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 
 /// Parses and checks a patch before anything is written.
 pub fn parse_patch(bytes: &[u8]) -> Result<Value> {
@@ -27,6 +29,18 @@ pub fn parse_patch(bytes: &[u8]) -> Result<Value> {
         )));
     }
     Ok(patch)
+}
+
+/// Refuses a merged document that grew past [`MAX_DOCUMENT_BYTES`] (the append rolls back).
+pub fn check_size(doc: &Value) -> Result<()> {
+    let len = doc.to_string().len();
+    if len > MAX_DOCUMENT_BYTES {
+        return Err(EngineError::new(
+            crate::error::ErrorCode::RetentionLimitExceeded,
+            format!("the summary document would be {len} bytes; the limit is {MAX_DOCUMENT_BYTES}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Merges `patch` into `doc`, then turns every sentinel string into `null`.

@@ -22,9 +22,9 @@ impl Host for JsHost {
             .call0(&JsValue::UNDEFINED)
             .map_err(|e| EngineError::invalid(format!("the now() clock threw: {}", describe_thrown(&e))))?;
         match value.as_f64() {
-            Some(ms) if ms.is_finite() && ms.abs() < 9.0e15 => Ok(ms.floor() as i64),
+            Some(ms) if ms.is_finite() && (0.0..9.0e15).contains(&ms) => Ok(ms.floor() as i64),
             _ => Err(EngineError::invalid(format!(
-                "the now() clock returned {}; it must return Unix milliseconds as a finite number",
+                "the now() clock returned {}; it must return Unix milliseconds (a finite number >= 0)",
                 super::convert::describe(&value)
             ))),
         }

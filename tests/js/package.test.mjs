@@ -1,7 +1,9 @@
 // The package entry as users import it: loading, errors, disposal, initSync, the README demo.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { open, openInWorker, FlowFabricError } from "ff-backend-wasm";
@@ -37,6 +39,35 @@ test("Symbol.asyncDispose closes the database (what `await using` calls)", async
   await ff[Symbol.asyncDispose ?? Symbol.for("Symbol.asyncDispose")]();
   await assert.rejects(ff.createExecution(), { code: "closed" });
   await ff.close(); // idempotent
+});
+
+test("exportImage is a standard SQLite file: the sqlite3 CLI opens it and it passes integrity_check", async () => {
+  const ff = await open();
+  const { executionId } = await ff.createExecution({ payload: "x" });
+  const handle = await ff.claim({ workerId: "w" });
+  await ff.appendFrame(handle, { payload: "hello" });
+  const image = await ff.exportImage();
+  const dir = await mkdtemp(join(tmpdir(), "ff-image-"));
+  const file = join(dir, "export.db");
+  try {
+    await writeFile(file, image);
+    const run = (sql) => promisify(execFile)("sqlite3", [file, sql]).then((r) => r.stdout.trim());
+    assert.equal(await run("PRAGMA integrity_check"), "ok");
+    assert.equal(await run("SELECT count(*) FROM ff_exec_core"), "1");
+    assert.equal(await run("SELECT json_extract(fields, '$.payload') FROM ff_stream_frame"), "hello");
+    assert.equal(await run("SELECT lower(hex(execution_id)) FROM ff_exec_core"), executionId.slice(7).replaceAll("-", ""));
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test("an image whose schema is newer than this build is refused and left unchanged", async () => {
+  const image = await (await open()).exportImage();
+  new DataView(image.buffer, image.byteOffset).setUint32(60, 99); // PRAGMA user_version lives at byte 60
+  const copy = image.slice();
+  await assert.rejects(open({ image }), (e) =>
+    e instanceof FlowFabricError && e.kind === "storage" && /version 99, newer/.test(e.message));
+  assert.deepEqual(image, copy, "the caller's bytes are untouched");
 });
 
 test("openInWorker refuses where there are no Web Workers", async () => {
