@@ -13,6 +13,11 @@ CREATE TABLE ff_stream_frame (
     PRIMARY KEY (partition_key, execution_id, attempt_index, ts_ms, seq)
 );
 
+-- Expiry deletes touch only frames that can expire (best-effort frames of best-effort-only streams).
+CREATE INDEX ff_stream_frame_expiry_idx
+    ON ff_stream_frame (partition_key, execution_id, attempt_index, expires_at_ms)
+    WHERE expires_at_ms IS NOT NULL;
+
 CREATE TABLE ff_stream_summary (
     partition_key     INTEGER NOT NULL DEFAULT 0,
     execution_id      BLOB    NOT NULL,

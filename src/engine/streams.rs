@@ -168,7 +168,8 @@ fn append(
         meta.last_append_ts_ms = ts;
         meta.maxlen_applied_last = keep;
         if meta.frame_count > keep as u64 {
-            meta.frame_count -= tx.trim_to_newest(key, keep)?.min(meta.frame_count);
+            let excess = meta.frame_count - keep as u64;
+            meta.frame_count -= tx.delete_oldest_frames(key, excess)?.min(meta.frame_count);
         }
     }
     tx.save_stream_meta(key, &meta)?;

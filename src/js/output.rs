@@ -112,30 +112,40 @@ pub fn appended(a: Appended) -> JsValue {
         .build()
 }
 
-pub fn frame(f: Frame) -> JsValue {
-    let mut fields = Obj::new()
-        .set("frame_type", f.frame_type)
-        .set("payload", f.payload)
-        .set("encoding", f.encoding.as_str())
-        .set("source", "worker");
+fn frame_json(f: Frame) -> serde_json::Value {
+    let mut fields = serde_json::json!({
+        "frame_type": f.frame_type,
+        "payload": f.payload,
+        "encoding": f.encoding.as_str(),
+        "source": "worker",
+    });
     if let Some(c) = f.correlation_id {
-        fields = fields.set("correlation_id", c);
+        fields["correlation_id"] = c.into();
     }
-    Obj::new().set("id", f.id).set("mode", f.mode.as_str()).set("fields", fields.build()).build()
+    serde_json::json!({ "id": f.id, "mode": f.mode.as_str(), "fields": fields })
+}
+
+/// Frames are built as one JSON text and parsed once by the JS engine: far fewer boundary
+/// crossings than setting every property from wasm.
+fn from_json(v: serde_json::Value) -> JsValue {
+    js_sys::JSON::parse(&v.to_string()).expect("serde_json output is valid JSON")
+}
+
+pub fn frame(f: Frame) -> JsValue {
+    from_json(frame_json(f))
 }
 
 pub fn stream_frames(s: StreamFrames) -> JsValue {
-    let frames: js_sys::Array = s.frames.into_iter().map(frame).collect();
-    Obj::new()
-        .set("frames", frames)
-        .opt("closedAtMs", ms(s.closed_at_ms))
-        .opt("closedReason", s.closed_reason)
-        .build()
+    from_json(serde_json::json!({
+        "frames": s.frames.into_iter().map(frame_json).collect::<Vec<_>>(),
+        "closedAtMs": s.closed_at_ms,
+        "closedReason": s.closed_reason,
+    }))
 }
 
 pub fn summary(s: Option<Summary>) -> JsValue {
     let Some(s) = s else { return JsValue::NULL };
-    let document = js_sys::JSON::parse(&s.document.to_string()).unwrap_or(JsValue::NULL);
+    let document = from_json(s.document);
     Obj::new()
         .set("document", document)
         .num("version", s.version as f64)

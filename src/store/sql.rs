@@ -139,12 +139,11 @@ pub const SELECT_FRAMES_AFTER: &str = "SELECT ts_ms, seq, fields, mode FROM ff_s
        AND (?6 = 0 OR mode <> 'best_effort') \
      ORDER BY ts_ms, seq LIMIT ?7";
 
-/// Keeps only the newest ?3 frames of a stream (best-effort trim).
-pub const DELETE_FRAMES_BEYOND_NEWEST: &str = "DELETE FROM ff_stream_frame \
-     WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
-       AND (ts_ms, seq) < (SELECT ts_ms, seq FROM ff_stream_frame \
-                           WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
-                           ORDER BY ts_ms DESC, seq DESC LIMIT 1 OFFSET ?3 - 1)";
+/// Deletes the ?3 oldest frames of a stream (best-effort trim; the caller knows the count).
+pub const DELETE_OLDEST_FRAMES: &str = "DELETE FROM ff_stream_frame WHERE rowid IN \
+     (SELECT rowid FROM ff_stream_frame \
+      WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
+      ORDER BY ts_ms, seq LIMIT ?3)";
 
 /// Drops the best-effort frames of a stream that expired at ?3.
 pub const DELETE_EXPIRED_FRAMES: &str = "DELETE FROM ff_stream_frame \

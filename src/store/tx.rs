@@ -243,9 +243,9 @@ impl<'a> Tx<'a> {
         rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
     }
 
-    /// Deletes all but the newest `keep` frames; returns how many went.
-    pub fn trim_to_newest(&self, key: &StreamKey, keep: i64) -> Result<u64> {
-        Ok(self.exec_one(sql::DELETE_FRAMES_BEYOND_NEWEST, params![key.0.as_bytes().as_slice(), key.1, keep])? as u64)
+    /// Deletes the `count` oldest frames; returns how many went.
+    pub fn delete_oldest_frames(&self, key: &StreamKey, count: u64) -> Result<u64> {
+        Ok(self.exec_one(sql::DELETE_OLDEST_FRAMES, params![key.0.as_bytes().as_slice(), key.1, count as i64])? as u64)
     }
 
     pub fn delete_expired_frames(&self, key: &StreamKey, now: i64) -> Result<u64> {
