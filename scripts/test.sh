@@ -43,7 +43,15 @@ layering() {
   echo "layering ok: no SQL outside src/store"
 }
 
+lint() {
+  cargo fmt --check
+  cargo clippy --quiet --all-targets -- -D warnings
+  cargo clippy --quiet --target wasm32-unknown-unknown --all-targets -- -D warnings
+  echo "lint ok: rustfmt, clippy (host and wasm32)"
+}
+
 suite layering layering
+suite lint lint
 suite rust cargo test --quiet
 suite wasm-node wasm-pack test --node -- --test node
 suite wasm-browser bash scripts/test-browser.sh

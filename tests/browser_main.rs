@@ -12,8 +12,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 async fn opfs_on_the_main_thread_is_storage_unavailable() {
     let e = open_with(r#"{"storage":"opfs","name":"main-thread.db"}"#).await.err().expect("refused");
-    assert_eq!((get_str(&e, "name"), get_str(&e, "kind"), get_str(&e, "code")),
-               ("FlowFabricError".into(), "storage".into(), "storage_unavailable".into()));
+    assert_eq!(
+        (get_str(&e, "name"), get_str(&e, "kind"), get_str(&e, "code")),
+        ("FlowFabricError".into(), "storage".into(), "storage_unavailable".into())
+    );
     assert!(get_str(&e, "message").contains("openInWorker"));
 }
 

@@ -33,10 +33,16 @@ fn claim_happy_path_mints_handle_and_transitions_state() {
     let f = fixture();
     let id = f.create(CreateSpec { capabilities: vec!["capA".into()], ..Default::default() });
     let h = f.claim_as("w1", &["capA", "capB"]).unwrap();
-    assert_eq!((h.execution_id.as_str(), h.attempt_index, h.lease_epoch, h.kind), (id.as_str(), 0, 1, HandleKind::Fresh));
+    assert_eq!(
+        (h.execution_id.as_str(), h.attempt_index, h.lease_epoch, h.kind),
+        (id.as_str(), 0, 1, HandleKind::Fresh)
+    );
     let info = f.info(&id);
     assert_eq!((info.lifecycle_phase, info.public_state), (LifecyclePhase::Active, PublicState::Active));
-    assert_eq!(f.sql_rows("SELECT outcome FROM ff_attempt WHERE attempt_index = 0"), vec![vec!["NULL".to_string()]]);
+    assert_eq!(
+        f.sql_rows("SELECT outcome FROM ff_attempt WHERE attempt_index = 0"),
+        vec![vec!["NULL".to_string()]]
+    );
 }
 
 #[test]
@@ -160,9 +166,15 @@ fn fail_transient_schedules_retry_and_reruns_runnable() {
     let out = f.engine.fail(&h.token, "flaky", FailClass::Transient).unwrap();
     assert_eq!(out, FailOutcome::RetryScheduled { delay_until_ms: T0 + 1000, next_attempt_index: 1 });
     let info = f.info(&id);
-    assert_eq!((info.lifecycle_phase, info.public_state, info.attempt_index), (LifecyclePhase::Runnable, PublicState::Delayed, 1));
+    assert_eq!(
+        (info.lifecycle_phase, info.public_state, info.attempt_index),
+        (LifecyclePhase::Runnable, PublicState::Delayed, 1)
+    );
     assert_eq!(info.last_failure.as_deref(), Some("flaky"));
-    assert_eq!(f.sql_rows("SELECT outcome FROM ff_attempt WHERE attempt_index = 0"), vec![vec!["retry".to_string()]]);
+    assert_eq!(
+        f.sql_rows("SELECT outcome FROM ff_attempt WHERE attempt_index = 0"),
+        vec![vec!["retry".to_string()]]
+    );
     assert!(f.claim_as("w1", &[]).is_none(), "not claimable during backoff");
     f.clock.advance(1000);
     let h2 = f.claim();
@@ -175,7 +187,10 @@ fn fail_permanent_writes_terminal_failed() {
     let f = fixture();
     let id = f.create_default();
     let h = f.claim();
-    assert_eq!(f.engine.fail(&h.token, "bad input", FailClass::Permanent).unwrap(), FailOutcome::TerminalFailed);
+    assert_eq!(
+        f.engine.fail(&h.token, "bad input", FailClass::Permanent).unwrap(),
+        FailOutcome::TerminalFailed
+    );
     let info = f.info(&id);
     assert_eq!((info.lifecycle_phase, info.public_state), (LifecyclePhase::Terminal, PublicState::Failed));
     assert_eq!(f.completion_events(), vec!["failed"]);
@@ -318,8 +333,14 @@ fn fail_schedules_fixed_backoff_retries_until_the_budget_is_spent() {
     for n in 1..=3u32 {
         let h = f.claim();
         let out = f.engine.fail(&h.token, "again", FailClass::InfraCrash).unwrap();
-        assert_eq!(out, FailOutcome::RetryScheduled { delay_until_ms: f.clock.get() + 500, next_attempt_index: n });
-        assert_eq!(f.sql_rows("SELECT json_extract(raw_fields, '$.retry_count') FROM ff_exec_core")[0][0], n.to_string());
+        assert_eq!(
+            out,
+            FailOutcome::RetryScheduled { delay_until_ms: f.clock.get() + 500, next_attempt_index: n }
+        );
+        assert_eq!(
+            f.sql_rows("SELECT json_extract(raw_fields, '$.retry_count') FROM ff_exec_core")[0][0],
+            n.to_string()
+        );
         f.clock.advance(500);
     }
     let h = f.claim();
@@ -477,9 +498,18 @@ fn cancel_refuses_other_terminal_states_and_unknown_executions() {
 fn create_is_idempotent_on_the_execution_id() {
     let f = fixture();
     let id = "{fp:0}:3F2504E0-4F89-41D3-9A0C-0305E82C3301";
-    let first = f.engine.create_execution(&CreateSpec { execution_id: Some(id.into()), priority: 3, ..Default::default() }).unwrap();
-    assert_eq!((first.execution_id.as_str(), first.created), ("{fp:0}:3f2504e0-4f89-41d3-9a0c-0305e82c3301", true));
-    let again = f.engine.create_execution(&CreateSpec { execution_id: Some(id.into()), priority: 9, ..Default::default() }).unwrap();
+    let first = f
+        .engine
+        .create_execution(&CreateSpec { execution_id: Some(id.into()), priority: 3, ..Default::default() })
+        .unwrap();
+    assert_eq!(
+        (first.execution_id.as_str(), first.created),
+        ("{fp:0}:3f2504e0-4f89-41d3-9a0c-0305e82c3301", true)
+    );
+    let again = f
+        .engine
+        .create_execution(&CreateSpec { execution_id: Some(id.into()), priority: 9, ..Default::default() })
+        .unwrap();
     assert!(!again.created);
     assert_eq!(f.info(&first.execution_id).priority, 3, "nothing changed");
     assert_eq!(f.sql_rows("SELECT lane_id FROM ff_lane_registry"), vec![vec!["default".to_string()]]);
@@ -503,7 +533,10 @@ fn create_stores_capabilities_tags_and_namespace() {
     assert_eq!((info.namespace.as_str(), info.kind.as_str()), ("billing", "invoice"));
     assert_eq!(info.tags, vec![("cairn.instance_id".to_string(), "i-1".to_string())]);
     f.claim_as("w", &["capA", "capB"]).unwrap();
-    assert_eq!(f.sql_rows("SELECT namespace, instance_tag FROM ff_lease_event"), vec![vec!["billing".to_string(), "i-1".into()]]);
+    assert_eq!(
+        f.sql_rows("SELECT namespace, instance_tag FROM ff_lease_event"),
+        vec![vec!["billing".to_string(), "i-1".into()]]
+    );
 }
 
 #[test]
@@ -515,7 +548,13 @@ fn create_rejects_bad_input_naming_the_value() {
         CreateSpec { priority: 1 << 40, ..Default::default() },
         CreateSpec { delay_until_ms: Some(-5), ..Default::default() },
         CreateSpec { capabilities: vec!["a\u{0}b".into()], ..Default::default() },
-        CreateSpec { retry_policy: Some(RetryPolicy { max_retries: 1, backoff: Backoff::Exponential { initial_delay_ms: 1, max_delay_ms: 1, multiplier: 0.5 } }), ..Default::default() },
+        CreateSpec {
+            retry_policy: Some(RetryPolicy {
+                max_retries: 1,
+                backoff: Backoff::Exponential { initial_delay_ms: 1, max_delay_ms: 1, multiplier: 0.5 },
+            }),
+            ..Default::default()
+        },
     ];
     for spec in bad {
         let err = f.engine.create_execution(&spec).unwrap_err();
@@ -555,19 +594,28 @@ fn reads_follow_the_execution_through_its_life() {
     assert_eq!(f.engine.get_execution("garbage").unwrap_err().code, ErrorCode::InvalidInput);
     let id = f.create(CreateSpec { payload: Some(b"in".to_vec()), ..Default::default() });
     let fresh = f.info(&id);
-    assert_eq!((fresh.public_state, fresh.started_at_ms, fresh.result.clone()), (PublicState::Waiting, None, None));
+    assert_eq!(
+        (fresh.public_state, fresh.started_at_ms, fresh.result.clone()),
+        (PublicState::Waiting, None, None)
+    );
     assert_eq!(fresh.payload.as_deref(), Some(&b"in"[..]));
     f.clock.advance(7);
     let h = f.claim();
     let active = f.info(&id);
-    assert_eq!((active.public_state, active.started_at_ms, active.terminal_outcome), (PublicState::Active, Some(T0 + 7), None));
+    assert_eq!(
+        (active.public_state, active.started_at_ms, active.terminal_outcome),
+        (PublicState::Active, Some(T0 + 7), None)
+    );
     f.engine.fail(&h.token, "x", FailClass::Transient).unwrap();
     f.clock.advance(5_000);
     f.claim();
     assert_eq!(f.info(&id).started_at_ms, Some(T0 + 7), "set once");
     f.engine.cancel(&CancelTarget::Execution(id.clone()), None).unwrap();
     let done = f.info(&id);
-    assert_eq!((done.lifecycle_phase, done.terminal_outcome, done.terminal_at_ms), (LifecyclePhase::Terminal, Some(TerminalOutcome::Cancelled), Some(T0 + 5_007)));
+    assert_eq!(
+        (done.lifecycle_phase, done.terminal_outcome, done.terminal_at_ms),
+        (LifecyclePhase::Terminal, Some(TerminalOutcome::Cancelled), Some(T0 + 5_007))
+    );
 }
 
 #[test]
@@ -581,9 +629,15 @@ fn the_injected_clock_drives_every_timestamp() {
     let a = f.append(&h, "x");
     f.engine.complete(&h.token, None).unwrap();
     let info = f.info(&id);
-    assert_eq!((info.created_at_ms, info.started_at_ms, info.terminal_at_ms), (42_000, Some(43_000), Some(44_000)));
+    assert_eq!(
+        (info.created_at_ms, info.started_at_ms, info.terminal_at_ms),
+        (42_000, Some(43_000), Some(44_000))
+    );
     assert_eq!(a.id, "44000-0");
-    assert_eq!(f.sql_rows("SELECT lease_ttl_ms, started_at_ms FROM ff_attempt")[0], vec!["30000".to_string(), "43000".into()]);
+    assert_eq!(
+        f.sql_rows("SELECT lease_ttl_ms, started_at_ms FROM ff_attempt")[0],
+        vec!["30000".to_string(), "43000".into()]
+    );
 }
 
 #[test]
@@ -594,7 +648,10 @@ fn export_image_round_trips_into_a_new_store() {
     f.append(&h, "frame");
     let image = f.engine.export_image().unwrap();
     assert!(image.starts_with(b"SQLite format 3\0"));
-    let copy = Engine::new(Store::open_memory(Some(&image)).unwrap(), Box::new(ff_backend_wasm::ManualHost::new(T0)));
+    let copy = Engine::new(
+        Store::open_memory(Some(&image)).unwrap(),
+        Box::new(ff_backend_wasm::ManualHost::new(T0)),
+    );
     let info = copy.get_execution(&id).unwrap().unwrap();
     assert_eq!(info.payload.as_deref(), Some(&b"keep me"[..]));
     assert_eq!(copy.read_stream(&id, 0, &ReadSpec::default()).unwrap().frames.len(), 1);

@@ -34,7 +34,10 @@ async fn open_with_clock(start: f64) -> (Backend, Rc<Cell<f64>>) {
 #[wasm_bindgen_test]
 async fn every_lifecycle_method_round_trips_plain_values() {
     let (ff, clock) = open_with_clock(1_000_000.0).await;
-    let created = ok(ff.create_execution(js(r#"{"lane":"l","priority":2,"payload":"in","tags":{"t":"v"},"kind":"k","namespace":"n"}"#))).await;
+    let created = ok(ff.create_execution(js(
+        r#"{"lane":"l","priority":2,"payload":"in","tags":{"t":"v"},"kind":"k","namespace":"n"}"#,
+    )))
+    .await;
     assert!(get(&created, "created").as_bool().unwrap());
     let id = get_str(&created, "executionId");
     assert!(id.starts_with("{fp:0}:"));
@@ -42,21 +45,33 @@ async fn every_lifecycle_method_round_trips_plain_values() {
     assert!(!get(&again, "created").as_bool().unwrap());
 
     let info = ok(ff.get_execution(id.clone().into())).await;
-    assert_eq!((get_str(&info, "publicState"), get_str(&info, "lifecyclePhase")), ("waiting".into(), "runnable".into()));
-    assert_eq!((get_str(&info, "namespace"), get_str(&info, "kind"), get_str(&info, "tags.t")), ("n".into(), "k".into(), "v".into()));
+    assert_eq!(
+        (get_str(&info, "publicState"), get_str(&info, "lifecyclePhase")),
+        ("waiting".into(), "runnable".into())
+    );
+    assert_eq!(
+        (get_str(&info, "namespace"), get_str(&info, "kind"), get_str(&info, "tags.t")),
+        ("n".into(), "k".into(), "v".into())
+    );
     assert_eq!(get_num(&info, "createdAtMs"), 1_000_000.0);
     assert!(get(&info, "startedAtMs").is_null() && get(&info, "result").is_null());
 
     assert!(ok(ff.claim(js(r#"{"workerId":"w"}"#))).await.is_null(), "other lane");
     let h = ok(ff.claim(js(r#"{"workerId":"w","lane":"l","leaseTtlMs":1000}"#))).await;
-    assert_eq!((get_str(&h, "kind"), get_num(&h, "leaseEpoch"), get_num(&h, "attemptIndex")), ("fresh".into(), 1.0, 0.0));
+    assert_eq!(
+        (get_str(&h, "kind"), get_num(&h, "leaseEpoch"), get_num(&h, "attemptIndex")),
+        ("fresh".into(), 1.0, 0.0)
+    );
 
     clock.set(1_000_500.0);
     let renewed = ok(ff.renew(h.clone())).await;
     assert_eq!((get_num(&renewed, "leaseEpoch"), get_num(&renewed, "expiresAtMs")), (1.0, 1_001_500.0));
     assert!(ok(ff.progress(h.clone(), js(r#"{"percent":50,"message":"half"}"#))).await.is_undefined());
     let info = ok(ff.get_execution(id.clone().into())).await;
-    assert_eq!((get_num(&info, "progress.percent"), get_str(&info, "progress.message")), (50.0, "half".into()));
+    assert_eq!(
+        (get_num(&info, "progress.percent"), get_str(&info, "progress.message")),
+        (50.0, "half".into())
+    );
 
     let out = ok(ff.fail(h.clone(), js(r#"{"message":"flaky","classification":"transient"}"#))).await;
     assert_eq!(get_str(&out, "outcome"), "retry_scheduled");
@@ -65,7 +80,10 @@ async fn every_lifecycle_method_round_trips_plain_values() {
     let h1 = ok(ff.claim(js(r#"{"workerId":"w","lane":"l"}"#))).await;
     ok(ff.complete(h1.clone(), js_sys::Uint8Array::from(&[1u8, 2, 3][..]).into())).await;
     let info = ok(ff.get_execution(id.clone().into())).await;
-    assert_eq!((get_str(&info, "publicState"), get_str(&info, "terminalOutcome")), ("completed".into(), "success".into()));
+    assert_eq!(
+        (get_str(&info, "publicState"), get_str(&info, "terminalOutcome")),
+        ("completed".into(), "success".into())
+    );
     assert_eq!(js_sys::Uint8Array::from(get(&info, "result")).to_vec(), vec![1, 2, 3]);
     assert_eq!(js_sys::Uint8Array::from(get(&info, "payload")).to_vec(), b"in".to_vec());
     assert_eq!(get_str(&info, "lastFailure"), "flaky");
@@ -95,7 +113,10 @@ async fn terminal_failure_and_lease_expiry_cross_as_values_and_errors() {
     let r = read_all(&ff, &id, 0).await;
     assert_eq!(get_str(&r, "closedReason"), "lease_expired");
     let h2 = ok(ff.claim(js(r#"{"workerId":"w2"}"#))).await;
-    assert_eq!((get_str(&h2, "kind"), get_num(&h2, "attemptIndex"), get_num(&h2, "leaseEpoch")), ("reclaimed".into(), 1.0, 2.0));
+    assert_eq!(
+        (get_str(&h2, "kind"), get_num(&h2, "attemptIndex"), get_num(&h2, "leaseEpoch")),
+        ("reclaimed".into(), 1.0, 2.0)
+    );
     assert_eq!(get_num(&ok(ff.get_execution(id.into())).await, "leaseReclaimCount"), 1.0);
 }
 
@@ -115,18 +136,34 @@ async fn every_error_kind_crosses_as_a_flowfabric_error() {
     rejects(ff.renew(with_token("AAAA".into())), "validation", "corruption").await;
     let mut bytes = ff_backend_wasm::base64::decode(&token).unwrap();
     bytes[3] = 0x02;
-    let msg = rejects(ff.renew(with_token(ff_backend_wasm::base64::encode(&bytes))), "validation", "handle_from_other_backend").await;
+    let msg = rejects(
+        ff.renew(with_token(ff_backend_wasm::base64::encode(&bytes))),
+        "validation",
+        "handle_from_other_backend",
+    )
+    .await;
     assert!(msg.contains("Postgres"), "{msg}");
     let big = js_sys::Uint8Array::new_with_length(65_537);
     let frame = Object::new();
     Reflect::set(&frame, &"payload".into(), &big).unwrap();
     rejects(ff.append_frame(h.clone(), frame.into()), "validation", "retention_limit_exceeded").await;
-    rejects(ff.cancel("{fp:0}:00000000-0000-4000-8000-000000000000".into(), JsValue::UNDEFINED), "not_found", "execution").await;
+    rejects(
+        ff.cancel("{fp:0}:00000000-0000-4000-8000-000000000000".into(), JsValue::UNDEFINED),
+        "not_found",
+        "execution",
+    )
+    .await;
     let mut foreign = data.clone();
     foreign.execution_id = ff_backend_wasm::model::ExecutionId::from_random([5; 16]);
-    rejects(ff.renew(with_token(ff_backend_wasm::engine::token::encode(&foreign))), "not_found", "attempt").await;
+    rejects(ff.renew(with_token(ff_backend_wasm::engine::token::encode(&foreign))), "not_found", "attempt")
+        .await;
     data.lease_epoch = 41;
-    rejects(ff.progress(with_token(ff_backend_wasm::engine::token::encode(&data)), js("{}")), "contention", "lease_conflict").await;
+    rejects(
+        ff.progress(with_token(ff_backend_wasm::engine::token::encode(&data)), js("{}")),
+        "contention",
+        "lease_conflict",
+    )
+    .await;
     ok(ff.complete(h.clone(), JsValue::UNDEFINED)).await;
     rejects(ff.complete(h.clone(), JsValue::UNDEFINED), "contention", "execution_not_active").await;
     rejects(ff.append_frame(h.clone(), js(r#"{"payload":"x"}"#)), "state", "stream_closed").await;
@@ -150,40 +187,101 @@ async fn wrong_js_types_are_validation_errors_naming_the_value() {
     let ff = open_memory().await;
     let (id, h) = started(&ff).await;
     // Each call is awaited at once: a rejected promise left unobserved is an unhandled rejection.
-    expect_invalid(ff.create_execution(js(r#"{"lane":5}"#)), "spec.lane must be a string, got number 5").await;
-    expect_invalid(ff.create_execution(js(r#"{"priority":1.5}"#)), "spec.priority must be a whole number").await;
-    expect_invalid(ff.create_execution(js(r#"{"capabilities":"gpu"}"#)), "spec.capabilities must be an array of strings").await;
-    expect_invalid(ff.create_execution(js(r#"{"capabilities":["a",7]}"#)), "spec.capabilities[1] must be a string").await;
+    expect_invalid(ff.create_execution(js(r#"{"lane":5}"#)), "spec.lane must be a string, got number 5")
+        .await;
+    expect_invalid(ff.create_execution(js(r#"{"priority":1.5}"#)), "spec.priority must be a whole number")
+        .await;
+    expect_invalid(
+        ff.create_execution(js(r#"{"capabilities":"gpu"}"#)),
+        "spec.capabilities must be an array of strings",
+    )
+    .await;
+    expect_invalid(
+        ff.create_execution(js(r#"{"capabilities":["a",7]}"#)),
+        "spec.capabilities[1] must be a string",
+    )
+    .await;
     expect_invalid(ff.create_execution(js(r#"{"tags":{"a":1}}"#)), "spec.tags.a").await;
     expect_invalid(ff.create_execution(js(r#"{"retryPolicy":{"maxRetries":-1}}"#)), "maxRetries").await;
-    expect_invalid(ff.create_execution(js(r#"{"retryPolicy":{"maxRetries":1,"backoff":{"type":"linear"}}}"#)), "\"linear\"").await;
+    expect_invalid(
+        ff.create_execution(js(r#"{"retryPolicy":{"maxRetries":1,"backoff":{"type":"linear"}}}"#)),
+        "\"linear\"",
+    )
+    .await;
     expect_invalid(ff.create_execution(js("[1,2]")), "spec must be an object, got array").await;
     expect_invalid(ff.create_execution(JsValue::from_f64(3.0)), "spec must be an object").await;
     expect_invalid(ff.claim(js("{}")), "options.workerId is required").await;
-    expect_invalid(ff.claim(js(r#"{"workerId":42}"#)), "options.workerId must be a string, got number 42").await;
+    expect_invalid(ff.claim(js(r#"{"workerId":42}"#)), "options.workerId must be a string, got number 42")
+        .await;
     expect_invalid(ff.claim(js(r#"{"workerId":"w","leaseTtlMs":-5}"#)), "leaseTtlMs -5").await;
-    expect_invalid(ff.claim(js(r#"{"workerId":"w","leaseTtlMs":"30s"}"#)), "options.leaseTtlMs must be a whole number, got string").await;
+    expect_invalid(
+        ff.claim(js(r#"{"workerId":"w","leaseTtlMs":"30s"}"#)),
+        "options.leaseTtlMs must be a whole number, got string",
+    )
+    .await;
     expect_invalid(ff.claim(JsValue::UNDEFINED), "options.workerId is required").await;
-    expect_invalid(ff.progress(h.clone(), js(r#"{"percent":"half"}"#)), "progress.percent must be a finite number").await;
+    expect_invalid(
+        ff.progress(h.clone(), js(r#"{"percent":"half"}"#)),
+        "progress.percent must be a finite number",
+    )
+    .await;
     expect_invalid(ff.fail(h.clone(), js(r#"{"message":"x","classification":"weird"}"#)), "\"weird\"").await;
     expect_invalid(ff.fail(h.clone(), js("{}")), "failure.message is required").await;
     expect_invalid(ff.append_frame(h.clone(), js("{}")), "frame.payload is required").await;
-    expect_invalid(ff.append_frame(h.clone(), js(r#"{"payload":1}"#)), "frame.payload must be a string or a Uint8Array").await;
+    expect_invalid(
+        ff.append_frame(h.clone(), js(r#"{"payload":1}"#)),
+        "frame.payload must be a string or a Uint8Array",
+    )
+    .await;
     expect_invalid(ff.append_frame(h.clone(), js(r#"{"payload":"x","mode":"loud"}"#)), "\"loud\"").await;
-    expect_invalid(ff.append_frame(h.clone(), js(r#"{"payload":"x","mode":{"bestEffort":{"ttlMs":0}}}"#)), "ttlMs 0").await;
+    expect_invalid(
+        ff.append_frame(h.clone(), js(r#"{"payload":"x","mode":{"bestEffort":{"ttlMs":0}}}"#)),
+        "ttlMs 0",
+    )
+    .await;
     expect_invalid(ff.append_frame(h.clone(), js(r#"{"payload":"x","kind":"video"}"#)), "\"video\"").await;
-    expect_invalid(ff.append_frame(JsValue::from_f64(1.0), js(r#"{"payload":"x"}"#)), "handle must be a Handle").await;
+    expect_invalid(
+        ff.append_frame(JsValue::from_f64(1.0), js(r#"{"payload":"x"}"#)),
+        "handle must be a Handle",
+    )
+    .await;
     expect_invalid(ff.append_frame(js("{}"), js(r#"{"payload":"x"}"#)), "handle.token is missing").await;
     expect_invalid(ff.renew(JsValue::NULL), "handle must be a Handle").await;
-    expect_invalid(ff.read_stream(id.clone().into(), JsValue::from_f64(-1.0), JsValue::UNDEFINED), "attemptIndex -1").await;
-    expect_invalid(ff.read_stream(id.clone().into(), JsValue::from_f64(f64::NAN), JsValue::UNDEFINED), "attemptIndex must be a whole number, got number NaN").await;
-    expect_invalid(ff.read_stream(JsValue::from_f64(1.0), 0.into(), JsValue::UNDEFINED), "executionId must be a string").await;
-    expect_invalid(ff.read_stream(id.clone().into(), 0.into(), js(r#"{"from":"yesterday"}"#)), "from \"yesterday\"").await;
-    expect_invalid(ff.read_stream(id.clone().into(), 0.into(), js(r#"{"limit":100000}"#)), "limit 100000").await;
-    expect_invalid(ff.tail_stream(id.clone().into(), 0.into(), js(r#"{"after":"0-0","visibility":"some"}"#)), "\"some\"").await;
+    expect_invalid(
+        ff.read_stream(id.clone().into(), JsValue::from_f64(-1.0), JsValue::UNDEFINED),
+        "attemptIndex -1",
+    )
+    .await;
+    expect_invalid(
+        ff.read_stream(id.clone().into(), JsValue::from_f64(f64::NAN), JsValue::UNDEFINED),
+        "attemptIndex must be a whole number, got number NaN",
+    )
+    .await;
+    expect_invalid(
+        ff.read_stream(JsValue::from_f64(1.0), 0.into(), JsValue::UNDEFINED),
+        "executionId must be a string",
+    )
+    .await;
+    expect_invalid(
+        ff.read_stream(id.clone().into(), 0.into(), js(r#"{"from":"yesterday"}"#)),
+        "from \"yesterday\"",
+    )
+    .await;
+    expect_invalid(ff.read_stream(id.clone().into(), 0.into(), js(r#"{"limit":100000}"#)), "limit 100000")
+        .await;
+    expect_invalid(
+        ff.tail_stream(id.clone().into(), 0.into(), js(r#"{"after":"0-0","visibility":"some"}"#)),
+        "\"some\"",
+    )
+    .await;
     expect_invalid(ff.get_execution(JsValue::UNDEFINED), "executionId must be a string, got undefined").await;
-    expect_invalid(ff.get_execution("{fp:3}:00000000-0000-4000-8000-000000000000".into()), "partition 0").await;
-    expect_invalid(ff.cancel(JsValue::from_f64(2.0), JsValue::UNDEFINED), "cancel target must be a Handle or an executionId").await;
+    expect_invalid(ff.get_execution("{fp:3}:00000000-0000-4000-8000-000000000000".into()), "partition 0")
+        .await;
+    expect_invalid(
+        ff.cancel(JsValue::from_f64(2.0), JsValue::UNDEFINED),
+        "cancel target must be a Handle or an executionId",
+    )
+    .await;
     expect_invalid(ff.cancel(id.clone().into(), JsValue::from_f64(2.0)), "reason must be a string").await;
     // Nothing above changed the claimed execution.
     assert_eq!(get_str(&ok(ff.get_execution(id.clone().into())).await, "publicState"), "active");
@@ -200,7 +298,9 @@ async fn a_broken_clock_is_a_validation_error_not_a_trap() {
         let msg = rejects(ff.create_execution(JsValue::UNDEFINED), "validation", "invalid_input").await;
         assert!(msg.contains("now()"), "{msg}");
         // The instance is still alive: a read that needs no clock works.
-        assert!(ok(ff.read_summary("{fp:0}:00000000-0000-4000-8000-000000000000".into(), 0.into())).await.is_null());
+        assert!(ok(ff.read_summary("{fp:0}:00000000-0000-4000-8000-000000000000".into(), 0.into()))
+            .await
+            .is_null());
     }
     let e = open_with(r#"{"now":5}"#).await.err().unwrap();
     assert_eq!(get_str(&e, "code"), "invalid_input");
@@ -236,7 +336,11 @@ async fn many_tails_on_many_streams_run_alongside_other_calls() {
     let mut waiting = Vec::new();
     for (id, _) in &handles {
         for _ in 0..40 {
-            waiting.push(ff.tail_stream(id.clone().into(), 0.into(), js(r#"{"after":"0-0","blockMs":5000}"#)));
+            waiting.push(ff.tail_stream(
+                id.clone().into(),
+                0.into(),
+                js(r#"{"after":"0-0","blockMs":5000}"#),
+            ));
         }
     }
     sleep(10).await; // tailStream starts on the microtask queue

@@ -117,7 +117,8 @@ fn read_summary_returns_merged_document_and_missing_is_none() {
 #[test]
 fn unknown_streams_read_as_empty() {
     let f = fixture();
-    let r = f.engine.read_stream("{fp:0}:00000000-0000-4000-8000-000000000000", 3, &ReadSpec::default()).unwrap();
+    let r =
+        f.engine.read_stream("{fp:0}:00000000-0000-4000-8000-000000000000", 3, &ReadSpec::default()).unwrap();
     assert_eq!(r, StreamFrames::default());
     assert_eq!(code(f.engine.read_stream("bad id", 0, &ReadSpec::default())), "invalid_input");
 }
@@ -125,8 +126,11 @@ fn unknown_streams_read_as_empty() {
 #[test]
 fn read_limits_and_cursors_are_validated() {
     let (f, id, _) = started();
-    for (from, to, limit) in [("start", "end", 0), ("start", "end", 10_001), ("x", "end", 10), ("start", "-", 10)] {
-        let err = f.engine.read_stream(&id, 0, &ReadSpec { from: from.into(), to: to.into(), limit }).unwrap_err();
+    for (from, to, limit) in
+        [("start", "end", 0), ("start", "end", 10_001), ("x", "end", 10), ("start", "-", 10)]
+    {
+        let err =
+            f.engine.read_stream(&id, 0, &ReadSpec { from: from.into(), to: to.into(), limit }).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput, "{from} {to} {limit}");
     }
 }
@@ -159,7 +163,11 @@ fn frame_ids_stay_increasing_when_the_clock_steps_back() {
     let b = f.append(&h, "clock stepped back");
     assert_eq!((a.id.as_str(), b.id.as_str()), (&*format!("{}-0", T0 + 100), &*format!("{}-1", T0 + 100)));
     let tailed = tail_now(&f, &id, &a.id);
-    assert_eq!(payloads(&tailed), vec!["clock stepped back"], "a cursor past the first frame still sees the second");
+    assert_eq!(
+        payloads(&tailed),
+        vec!["clock stepped back"],
+        "a cursor past the first frame still sees the second"
+    );
 }
 
 #[test]
@@ -189,11 +197,19 @@ fn frame_type_kind_and_correlation_id_are_stored() {
     let (f, id, h) = started();
     let spec = FrameSpec { kind: FrameKind::Stderr, ..FrameSpec::durable("e") };
     f.engine.append_frame(&h.token, &spec).unwrap();
-    let spec = FrameSpec { kind: FrameKind::Event, frame_type: Some("agent_step".into()), correlation_id: Some("c-1".into()), ..FrameSpec::durable("s") };
+    let spec = FrameSpec {
+        kind: FrameKind::Event,
+        frame_type: Some("agent_step".into()),
+        correlation_id: Some("c-1".into()),
+        ..FrameSpec::durable("s")
+    };
     f.engine.append_frame(&h.token, &spec).unwrap();
     let r = f.read_all(&id, 0);
     assert_eq!((r.frames[0].frame_type.as_str(), r.frames[0].correlation_id.clone()), ("stderr", None));
-    assert_eq!((r.frames[1].frame_type.as_str(), r.frames[1].correlation_id.as_deref()), ("agent_step", Some("c-1")));
+    assert_eq!(
+        (r.frames[1].frame_type.as_str(), r.frames[1].correlation_id.as_deref()),
+        ("agent_step", Some("c-1"))
+    );
 }
 
 // ---- summary patches: decision 6 one rule at a time ----
@@ -217,7 +233,10 @@ fn bad_summary_patches_are_rejected_and_nothing_is_written() {
     f.append_mode(&h, r#"{"keep":1}"#, AppendMode::Summary);
     let deep = format!("{}1{}", r#"{"a":"#.repeat(18), "}".repeat(18));
     for bad in ["[1,2]", "42", "not json", "null", deep.as_str()] {
-        let err = f.engine.append_frame(&h.token, &FrameSpec::durable(bad).with_mode(AppendMode::Summary)).unwrap_err();
+        let err = f
+            .engine
+            .append_frame(&h.token, &FrameSpec::durable(bad).with_mode(AppendMode::Summary))
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput, "{bad}");
     }
     let s = f.engine.read_summary(&id, 0).unwrap().unwrap();
@@ -274,7 +293,10 @@ fn best_effort_trims_to_the_floor_including_durable_frames() {
     assert_eq!(last.unwrap().frame_count, 64);
     let r = f.engine.read_stream(&id, 0, &ReadSpec { limit: 1000, ..Default::default() }).unwrap();
     assert_eq!(r.frames.len(), 64);
-    assert!(r.frames.iter().all(|fr| fr.mode == FrameMode::BestEffort), "durable frames beyond K were trimmed");
+    assert!(
+        r.frames.iter().all(|fr| fr.mode == FrameMode::BestEffort),
+        "durable frames beyond K were trimmed"
+    );
     assert_eq!(r.frames.last().unwrap().payload, "be 69");
 }
 
@@ -304,13 +326,36 @@ fn best_effort_frames_do_not_expire_once_the_stream_held_a_durable_frame() {
 
 #[test]
 fn each_way_an_attempt_ends_closes_its_stream_with_its_reason() {
-    let cases: Vec<(&str, Box<dyn Fn(&Fixture, &str, &Handle)>)> = vec![
+    type Ending = Box<dyn Fn(&Fixture, &str, &Handle)>;
+    let cases: Vec<(&str, Ending)> = vec![
         ("attempt_success", Box::new(|f, _, h| f.engine.complete(&h.token, None).unwrap())),
-        ("attempt_failure", Box::new(|f, _, h| { f.engine.fail(&h.token, "x", FailClass::Transient).unwrap(); })),
-        ("attempt_failure", Box::new(|f, _, h| { f.engine.fail(&h.token, "x", FailClass::Permanent).unwrap(); })),
-        ("attempt_cancelled", Box::new(|f, id, _| f.engine.cancel(&CancelTarget::Execution(id.into()), None).unwrap())),
-        ("attempt_cancelled", Box::new(|f, _, h| f.engine.cancel(&CancelTarget::Handle(h.token.clone()), None).unwrap())),
-        ("lease_expired", Box::new(|f, _, _| { f.clock.advance(30_000); f.engine.reclaim_expired().unwrap(); })),
+        (
+            "attempt_failure",
+            Box::new(|f, _, h| {
+                f.engine.fail(&h.token, "x", FailClass::Transient).unwrap();
+            }),
+        ),
+        (
+            "attempt_failure",
+            Box::new(|f, _, h| {
+                f.engine.fail(&h.token, "x", FailClass::Permanent).unwrap();
+            }),
+        ),
+        (
+            "attempt_cancelled",
+            Box::new(|f, id, _| f.engine.cancel(&CancelTarget::Execution(id.into()), None).unwrap()),
+        ),
+        (
+            "attempt_cancelled",
+            Box::new(|f, _, h| f.engine.cancel(&CancelTarget::Handle(h.token.clone()), None).unwrap()),
+        ),
+        (
+            "lease_expired",
+            Box::new(|f, _, _| {
+                f.clock.advance(30_000);
+                f.engine.reclaim_expired().unwrap();
+            }),
+        ),
     ];
     for (reason, end) in cases {
         let (f, id, h) = started();
@@ -389,7 +434,9 @@ fn tail_stream_timeout_returns_empty_open() {
 fn tail_stream_rejects_open_cursors_and_bad_ranges() {
     let (f, id, _) = started();
     let timer = FakeTimer::default();
-    for (after, block, limit) in [("start", 0, 10), ("end", 0, 10), ("0-0", 30_001, 10), ("0-0", -1, 10), ("0-0", 0, 0)] {
+    for (after, block, limit) in
+        [("start", 0, 10), ("end", 0, 10), ("0-0", 30_001, 10), ("0-0", -1, 10), ("0-0", 0, 0)]
+    {
         let spec = TailSpec { limit, ..tail_spec(after, block) };
         let mut fut = pin!(f.engine.tail_stream(&id, 0, &spec, timer.sleep()));
         match poll_once(fut.as_mut()) {
@@ -536,7 +583,8 @@ fn closing_the_engine_ends_waiting_tails_with_closed() {
 #[test]
 fn a_thousand_waiters_on_one_stream_all_wake_and_leave_nothing_behind() {
     let (f, id, h) = started();
-    let cursors: Vec<TailCursor> = (0..1000).map(|_| TailCursor::new(&id, 0, "0-0", Visibility::All, 100).unwrap()).collect();
+    let cursors: Vec<TailCursor> =
+        (0..1000).map(|_| TailCursor::new(&id, 0, "0-0", Visibility::All, 100).unwrap()).collect();
     let mut futures: Vec<_> = cursors.iter().map(|c| Box::pin(c.next(&f.engine))).collect();
     for fut in &mut futures {
         assert!(poll_once(fut.as_mut()).is_pending());

@@ -7,7 +7,10 @@ pub enum Cursor {
     Start,
     End,
     /// A concrete id; `seq` is `None` for the bare `"<ms>"` form.
-    At { ms: i64, seq: Option<i64> },
+    At {
+        ms: i64,
+        seq: Option<i64>,
+    },
 }
 
 impl Cursor {
@@ -25,7 +28,9 @@ impl Cursor {
         };
         let number = |part: &str, what: &str| -> Result<i64> {
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad(&format!("expected \"start\", \"end\", \"<ms>\" or \"<ms>-<seq>\" ({what} is not digits)")));
+                return Err(bad(&format!(
+                    "expected \"start\", \"end\", \"<ms>\" or \"<ms>-<seq>\" ({what} is not digits)"
+                )));
             }
             part.parse::<i64>().map_err(|_| bad(&format!("{what} is too large")))
         };
@@ -80,7 +85,10 @@ mod tests {
         assert_eq!(Cursor::parse("start", "from").unwrap(), Cursor::Start);
         assert_eq!(Cursor::parse("end", "to").unwrap(), Cursor::End);
         assert_eq!(Cursor::parse("5", "x").unwrap(), Cursor::At { ms: 5, seq: None });
-        assert_eq!(Cursor::parse("1713100800150-3", "x").unwrap(), Cursor::At { ms: 1713100800150, seq: Some(3) });
+        assert_eq!(
+            Cursor::parse("1713100800150-3", "x").unwrap(),
+            Cursor::At { ms: 1713100800150, seq: Some(3) }
+        );
         for bad in ["", "-", "+", "5-", "-5", "a-1", "1-b", "1-2-3", " 1", "99999999999999999999", "START"] {
             let err = Cursor::parse(bad, "after").unwrap_err();
             assert!(err.message.starts_with("after"), "{bad}: {}", err.message);

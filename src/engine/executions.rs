@@ -30,7 +30,10 @@ impl Engine {
             validate::name("capabilities[]", cap, NAME_MAX)?;
         }
         if spec.tags.len() > 256 {
-            return Err(EngineError::invalid(format!("tags has {} entries; the limit is 256", spec.tags.len())));
+            return Err(EngineError::invalid(format!(
+                "tags has {} entries; the limit is 256",
+                spec.tags.len()
+            )));
         }
         for (k, v) in &spec.tags {
             validate::name("tags key", k, NAME_MAX)?;
@@ -113,7 +116,8 @@ impl Engine {
             let (attempt, kind) = lifecycle::start_attempt(&mut exec, current.as_ref(), &grant, now);
             tx.upsert_attempt(&attempt)?;
             tx.update_exec(&exec)?;
-            let event = if kind == HandleKind::Reclaimed { LeaseEvent::Reclaimed } else { LeaseEvent::Acquired };
+            let event =
+                if kind == HandleKind::Reclaimed { LeaseEvent::Reclaimed } else { LeaseEvent::Acquired };
             tx.lease_event(&exec, event, now)?;
             let data = TokenData {
                 kind,
@@ -196,13 +200,19 @@ impl Engine {
         validate::text("message", message, TEXT_MAX)?;
         self.with_lease(token, Purpose::Lease, |tx, mut f, now, wakes| {
             let policy = f.exec.retry_policy.clone().unwrap_or_default();
-            let delay = class.may_retry().then(|| retry::next_delay(&policy, lifecycle::retry_count(&f.exec))).flatten();
+            let delay = class
+                .may_retry()
+                .then(|| retry::next_delay(&policy, lifecycle::retry_count(&f.exec)))
+                .flatten();
             f.exec.raw_fields.insert("last_failure_message".into(), message.into());
             let outcome = match delay {
                 Some(delay_ms) => {
                     lifecycle::end_attempt(&mut f.attempt, AttemptOutcome::Retry, now);
                     let at = lifecycle::schedule_retry(&mut f.exec, delay_ms, now);
-                    FailOutcome::RetryScheduled { delay_until_ms: at, next_attempt_index: f.exec.attempt_index }
+                    FailOutcome::RetryScheduled {
+                        delay_until_ms: at,
+                        next_attempt_index: f.exec.attempt_index,
+                    }
                 }
                 None => {
                     lifecycle::end_attempt(&mut f.attempt, AttemptOutcome::Failed, now);
@@ -255,7 +265,13 @@ fn save_ended(tx: &Tx, f: &Fenced, reason: CloseReason, now: i64, wakes: &mut Wa
     close_stream(tx, &f.attempt, reason, now, wakes)
 }
 
-fn close_stream(tx: &Tx, attempt: &AttemptRow, reason: CloseReason, now: i64, wakes: &mut Wakes) -> Result<()> {
+fn close_stream(
+    tx: &Tx,
+    attempt: &AttemptRow,
+    reason: CloseReason,
+    now: i64,
+    wakes: &mut Wakes,
+) -> Result<()> {
     let key = (attempt.execution_id, attempt.attempt_index);
     tx.close_stream(&key, reason, now)?;
     wakes.add(key);

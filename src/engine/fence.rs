@@ -43,7 +43,8 @@ pub fn check(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Result<Fe
     let exec = tx
         .exec(&id)?
         .ok_or_else(|| EngineError::new(ErrorCode::Execution, format!("execution {id} does not exist")))?;
-    let live = exec.phase == LifecyclePhase::Active && exec.attempt_index == index && attempt.outcome.is_none();
+    let live =
+        exec.phase == LifecyclePhase::Active && exec.attempt_index == index && attempt.outcome.is_none();
     if !live {
         let how = attempt.outcome.map_or_else(
             || format!("execution is {}", exec.public_state.as_str()),

@@ -184,7 +184,10 @@ mod tests {
         assert_eq!((e.phase, e.public_state), (LifecyclePhase::Runnable, PublicState::Waiting));
         let spec = CreateSpec { delay_until_ms: Some(5000), ..Default::default() };
         let d = new_exec(&spec, ExecutionId::from_random([2; 16]), 1000);
-        assert_eq!((d.eligibility, d.public_state), (Eligibility::NotEligibleUntilTime, PublicState::Delayed));
+        assert_eq!(
+            (d.eligibility, d.public_state),
+            (Eligibility::NotEligibleUntilTime, PublicState::Delayed)
+        );
         assert_eq!(public_state_at(&d, 4999), PublicState::Delayed);
         assert_eq!(public_state_at(&d, 5000), PublicState::Waiting);
         let past = CreateSpec { delay_until_ms: Some(10), ..Default::default() };
@@ -197,7 +200,10 @@ mod tests {
         let (a, kind) = start_attempt(&mut e, None, &GRANT, 2000);
         assert_eq!((a.attempt_index, a.lease_epoch, kind), (0, 1, HandleKind::Fresh));
         assert_eq!(a.lease_expires_at_ms, Some(2500));
-        assert_eq!((e.phase, e.public_state, e.started_at_ms), (LifecyclePhase::Active, PublicState::Active, Some(2000)));
+        assert_eq!(
+            (e.phase, e.public_state, e.started_at_ms),
+            (LifecyclePhase::Active, PublicState::Active, Some(2000))
+        );
     }
 
     #[test]

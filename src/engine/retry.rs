@@ -18,7 +18,9 @@ pub fn validate(policy: &RetryPolicy) -> Result<()> {
     }
     let check_delay = |name: &str, v: u64| {
         if v > MAX_DELAY_MS {
-            Err(EngineError::invalid(format!("retryPolicy.backoff.{name} {v} is out of range 0..={MAX_DELAY_MS}")))
+            Err(EngineError::invalid(format!(
+                "retryPolicy.backoff.{name} {v} is out of range 0..={MAX_DELAY_MS}"
+            )))
         } else {
             Ok(())
         }

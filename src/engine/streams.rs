@@ -36,7 +36,12 @@ impl Engine {
         })
     }
 
-    pub fn read_stream(&self, execution_id: &str, attempt_index: u32, spec: &ReadSpec) -> Result<StreamFrames> {
+    pub fn read_stream(
+        &self,
+        execution_id: &str,
+        attempt_index: u32,
+        spec: &ReadSpec,
+    ) -> Result<StreamFrames> {
         let id = ExecutionId::parse(execution_id)?;
         let from = Cursor::parse(&spec.from, "from")?.lower();
         let to = Cursor::parse(&spec.to, "to")?.upper();
@@ -59,7 +64,8 @@ impl Engine {
     ) -> Result<StreamFrames> {
         let now = self.now()?;
         self.read(|tx| {
-            let frames = tx.frames_after(key, after, now, visibility == Visibility::ExcludeBestEffort, limit)?;
+            let frames =
+                tx.frames_after(key, after, now, visibility == Visibility::ExcludeBestEffort, limit)?;
             with_markers(tx, key, frames)
         })
     }
@@ -141,7 +147,10 @@ fn append(
         AppendMode::BestEffort { ttl_ms } if !meta.has_durable => Some(ts.saturating_add(2 * ttl_ms as i64)),
         _ => None,
     };
-    tx.insert_frame(key, &NewFrameRow { ts_ms: ts, seq, fields_json: fields_json.into(), mode, expires_at_ms })?;
+    tx.insert_frame(
+        key,
+        &NewFrameRow { ts_ms: ts, seq, fields_json: fields_json.into(), mode, expires_at_ms },
+    )?;
     meta.frame_count += 1;
     meta.last_ts_ms = ts;
     meta.last_seq = seq;

@@ -95,7 +95,10 @@ mod tests {
     fn null_deletes_and_sentinel_stores_null() {
         assert_eq!(merged(json!({"x": 1, "y": 2}), r#"{"x": null}"#), json!({"y": 2}));
         assert_eq!(merged(json!({}), r#"{"x": "__ff_null__"}"#), json!({"x": null}));
-        assert_eq!(merged(json!({}), r#"{"a": ["__ff_null__", {"b": "__ff_null__"}]}"#), json!({"a": [null, {"b": null}]}));
+        assert_eq!(
+            merged(json!({}), r#"{"a": ["__ff_null__", {"b": "__ff_null__"}]}"#),
+            json!({"a": [null, {"b": null}]})
+        );
     }
 
     #[test]

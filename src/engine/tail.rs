@@ -53,7 +53,10 @@ impl Engine {
         let after = Cursor::parse(&spec.after, "after")?.concrete("after", &spec.after)?;
         let limit = check_limit(spec.limit)?;
         if !(0..=MAX_BLOCK_MS).contains(&spec.block_ms) {
-            return Err(EngineError::invalid(format!("blockMs {} is out of range 0..={MAX_BLOCK_MS}", spec.block_ms)));
+            return Err(EngineError::invalid(format!(
+                "blockMs {} is out of range 0..={MAX_BLOCK_MS}",
+                spec.block_ms
+            )));
         }
         let key = (id, attempt_index);
         if spec.block_ms == 0 {
@@ -86,7 +89,13 @@ pub struct TailCursor {
 }
 
 impl TailCursor {
-    pub fn new(execution_id: &str, attempt_index: u32, after: &str, visibility: Visibility, limit: i64) -> Result<Self> {
+    pub fn new(
+        execution_id: &str,
+        attempt_index: u32,
+        after: &str,
+        visibility: Visibility,
+        limit: i64,
+    ) -> Result<Self> {
         let id = ExecutionId::parse(execution_id)?;
         let after = Cursor::parse(after, "after")?.concrete("after", after)?;
         Ok(TailCursor {

@@ -27,7 +27,9 @@ pub struct Backend {
 
 /// Opens a database (see `open` in the package entry, which loads the module first).
 #[wasm_bindgen(js_name = openBackend, unchecked_return_type = "Backend")]
-pub async fn open_backend(#[wasm_bindgen(unchecked_param_type = "OpenOptions | undefined")] options: JsValue) -> Result<Backend, JsValue> {
+pub async fn open_backend(
+    #[wasm_bindgen(unchecked_param_type = "OpenOptions | undefined")] options: JsValue,
+) -> Result<Backend, JsValue> {
     let opened = open::open(&options).await.map_err(|e| to_js(&e))?;
     Ok(Backend {
         inner: Rc::new(Inner {
@@ -54,17 +56,28 @@ impl Backend {
     }
 
     #[wasm_bindgen(js_name = createExecution, unchecked_return_type = "Promise<{ executionId: string, created: boolean }>")]
-    pub fn create_execution(&self, #[wasm_bindgen(unchecked_param_type = "CreateExecutionSpec | undefined")] spec: JsValue) -> js_sys::Promise {
+    pub fn create_execution(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CreateExecutionSpec | undefined")] spec: JsValue,
+    ) -> js_sys::Promise {
         settle(|| Ok(output::created(self.inner.engine.create_execution(&convert::create_spec(&spec)?)?)))
     }
 
     #[wasm_bindgen(js_name = getExecution, unchecked_return_type = "Promise<ExecutionInfo | null>")]
-    pub fn get_execution(&self, #[wasm_bindgen(unchecked_param_type = "string")] execution_id: JsValue) -> js_sys::Promise {
-        settle(|| Ok(output::execution(self.inner.engine.get_execution(&convert::execution_id(&execution_id)?)?)))
+    pub fn get_execution(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] execution_id: JsValue,
+    ) -> js_sys::Promise {
+        settle(|| {
+            Ok(output::execution(self.inner.engine.get_execution(&convert::execution_id(&execution_id)?)?))
+        })
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<Handle | null>")]
-    pub fn claim(&self, #[wasm_bindgen(unchecked_param_type = "ClaimOptions")] options: JsValue) -> js_sys::Promise {
+    pub fn claim(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ClaimOptions")] options: JsValue,
+    ) -> js_sys::Promise {
         settle(|| Ok(output::handle(self.inner.engine.claim(&convert::claim_spec(&options)?)?)))
     }
 
@@ -95,7 +108,11 @@ impl Backend {
     ) -> js_sys::Promise {
         settle(|| {
             let token = convert::handle_token(&handle)?;
-            let result = if result.is_undefined() || result.is_null() { None } else { Some(convert::bytes(&result, "result")?) };
+            let result = if result.is_undefined() || result.is_null() {
+                None
+            } else {
+                Some(convert::bytes(&result, "result")?)
+            };
             self.inner.engine.complete(&token, result)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -125,10 +142,12 @@ impl Backend {
             let reason = match reason.as_string() {
                 Some(r) => Some(r),
                 None if reason.is_undefined() || reason.is_null() => None,
-                None => return Err(crate::error::EngineError::invalid(format!(
-                    "reason must be a string, got {}",
-                    convert::describe(&reason)
-                ))),
+                None => {
+                    return Err(crate::error::EngineError::invalid(format!(
+                        "reason must be a string, got {}",
+                        convert::describe(&reason)
+                    )))
+                }
             };
             self.inner.engine.cancel(&target, reason.as_deref())?;
             Ok(JsValue::UNDEFINED)
@@ -162,7 +181,11 @@ impl Backend {
         settle(|| {
             let id = convert::execution_id(&execution_id)?;
             let index = convert::attempt_index(&attempt_index)?;
-            Ok(output::stream_frames(self.inner.engine.read_stream(&id, index, &convert::read_spec(&options)?)?))
+            Ok(output::stream_frames(self.inner.engine.read_stream(
+                &id,
+                index,
+                &convert::read_spec(&options)?,
+            )?))
         })
     }
 

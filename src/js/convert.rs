@@ -81,7 +81,8 @@ impl Opts {
     }
 
     pub fn required_string(&self, key: &str) -> Result<String> {
-        self.string(key)?.ok_or_else(|| EngineError::invalid(format!("{} is required (a string)", self.path(key))))
+        self.string(key)?
+            .ok_or_else(|| EngineError::invalid(format!("{} is required (a string)", self.path(key))))
     }
 
     pub fn number(&self, key: &str) -> Result<Option<f64>> {
@@ -105,12 +106,18 @@ impl Opts {
         }
         let array: js_sys::Array = v.unchecked_into();
         if array.length() > 10_000 {
-            return Err(EngineError::invalid(format!("{} has {} entries; too many", self.path(key), array.length())));
+            return Err(EngineError::invalid(format!(
+                "{} has {} entries; too many",
+                self.path(key),
+                array.length()
+            )));
         }
         array
             .iter()
             .enumerate()
-            .map(|(i, item)| item.as_string().ok_or_else(|| wrong(&format!("{}[{i}]", self.path(key)), "a string", &item)))
+            .map(|(i, item)| {
+                item.as_string().ok_or_else(|| wrong(&format!("{}[{i}]", self.path(key)), "a string", &item))
+            })
             .collect::<Result<_>>()
             .map(Some)
     }
@@ -161,7 +168,8 @@ pub fn bytes(v: &JsValue, path: &str) -> Result<Vec<u8>> {
 
 pub fn attempt_index(v: &JsValue) -> Result<u32> {
     let n = integer(v, "attemptIndex")?;
-    u32::try_from(n).map_err(|_| EngineError::invalid(format!("attemptIndex {n} is out of range 0..={}", u32::MAX)))
+    u32::try_from(n)
+        .map_err(|_| EngineError::invalid(format!("attemptIndex {n} is out of range 0..={}", u32::MAX)))
 }
 
 pub fn execution_id(v: &JsValue) -> Result<String> {
@@ -185,10 +193,12 @@ fn retry_policy(opts: &Opts) -> Result<RetryPolicy> {
     let max_retries = opts.integer("maxRetries")?.ok_or_else(|| {
         EngineError::invalid(format!("{} is required (a whole number)", opts.path("maxRetries")))
     })?;
-    let max_retries = u32::try_from(max_retries)
-        .map_err(|_| EngineError::invalid(format!("{} {max_retries} must be >= 0", opts.path("maxRetries"))))?;
+    let max_retries = u32::try_from(max_retries).map_err(|_| {
+        EngineError::invalid(format!("{} {max_retries} must be >= 0", opts.path("maxRetries")))
+    })?;
     let non_negative = |o: &Opts, key: &str| -> Result<u64> {
-        let n = o.integer(key)?.ok_or_else(|| EngineError::invalid(format!("{} is required", o.path(key))))?;
+        let n =
+            o.integer(key)?.ok_or_else(|| EngineError::invalid(format!("{} is required", o.path(key))))?;
         u64::try_from(n).map_err(|_| EngineError::invalid(format!("{} {n} must be >= 0", o.path(key))))
     };
     let backoff = match opts.object("backoff")? {
@@ -198,9 +208,9 @@ fn retry_policy(opts: &Opts) -> Result<RetryPolicy> {
             "exponential" => Backoff::Exponential {
                 initial_delay_ms: non_negative(&b, "initialDelayMs")?,
                 max_delay_ms: non_negative(&b, "maxDelayMs")?,
-                multiplier: b.number("multiplier")?.ok_or_else(|| {
-                    EngineError::invalid(format!("{} is required", b.path("multiplier")))
-                })?,
+                multiplier: b
+                    .number("multiplier")?
+                    .ok_or_else(|| EngineError::invalid(format!("{} is required", b.path("multiplier"))))?,
             },
             other => {
                 return Err(EngineError::invalid(format!(
@@ -265,12 +275,16 @@ pub fn cancel_target(v: &JsValue) -> Result<CancelTarget> {
     if let Some(id) = v.as_string() {
         return Ok(CancelTarget::Execution(id));
     }
-    Ok(CancelTarget::Handle(handle_token(v).map_err(|_| wrong("cancel target", "a Handle or an executionId string", v))?))
+    Ok(CancelTarget::Handle(
+        handle_token(v).map_err(|_| wrong("cancel target", "a Handle or an executionId string", v))?,
+    ))
 }
 
 pub fn frame_spec(v: &JsValue) -> Result<FrameSpec> {
     let o = Opts::new(v, "frame")?;
-    let payload = o.bytes("payload")?.ok_or_else(|| EngineError::invalid("frame.payload is required (a string or a Uint8Array)"))?;
+    let payload = o
+        .bytes("payload")?
+        .ok_or_else(|| EngineError::invalid("frame.payload is required (a string or a Uint8Array)"))?;
     let kind = match o.string("kind")? {
         None => FrameKind::Stdout,
         Some(k) => FrameKind::parse(&k).ok_or_else(|| {
@@ -295,11 +309,15 @@ pub fn frame_spec(v: &JsValue) -> Result<FrameSpec> {
         let be = m.object("bestEffort")?.ok_or_else(|| {
             EngineError::invalid("frame.mode must be \"durable\", \"summary\" or { bestEffort: { ttlMs } }")
         })?;
-        let ttl = be.integer("ttlMs")?.ok_or_else(|| EngineError::invalid("frame.mode.bestEffort.ttlMs is required"))?;
-        let ttl_ms = u32::try_from(ttl)
-            .ok()
-            .filter(|t| *t > 0)
-            .ok_or_else(|| EngineError::invalid(format!("frame.mode.bestEffort.ttlMs {ttl} is out of range 1..={}", u32::MAX)))?;
+        let ttl = be
+            .integer("ttlMs")?
+            .ok_or_else(|| EngineError::invalid("frame.mode.bestEffort.ttlMs is required"))?;
+        let ttl_ms = u32::try_from(ttl).ok().filter(|t| *t > 0).ok_or_else(|| {
+            EngineError::invalid(format!(
+                "frame.mode.bestEffort.ttlMs {ttl} is out of range 1..={}",
+                u32::MAX
+            ))
+        })?;
         AppendMode::BestEffort { ttl_ms }
     };
     Ok(FrameSpec {
@@ -323,7 +341,10 @@ pub fn read_spec(v: &JsValue) -> Result<ReadSpec> {
 pub fn visibility(o: &Opts) -> Result<Visibility> {
     let text = o.string_or("visibility", "all")?;
     Visibility::parse(&text).ok_or_else(|| {
-        EngineError::invalid(format!("{} {text:?} must be \"all\" or \"exclude_best_effort\"", o.path("visibility")))
+        EngineError::invalid(format!(
+            "{} {text:?} must be \"all\" or \"exclude_best_effort\"",
+            o.path("visibility")
+        ))
     })
 }
 

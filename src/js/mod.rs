@@ -10,6 +10,3 @@ mod output;
 pub mod tail;
 mod timer;
 mod types;
-
-
-

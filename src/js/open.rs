@@ -51,7 +51,10 @@ pub async fn open(options: &JsValue) -> Result<Opened> {
         None
     } else {
         Some(now.dyn_into::<js_sys::Function>().map_err(|v| {
-            EngineError::invalid(format!("options.now must be a function, got {}", super::convert::describe(&v)))
+            EngineError::invalid(format!(
+                "options.now must be a function, got {}",
+                super::convert::describe(&v)
+            ))
         })?)
     };
     let host = Box::new(JsHost::new(clock));
@@ -68,7 +71,9 @@ pub async fn open(options: &JsValue) -> Result<Opened> {
             let (store, lease) = open_opfs(&name).await?;
             Ok(Opened { engine: Engine::new(store, host), name, storage: "opfs", opfs: Some(lease) })
         }
-        other => Err(EngineError::invalid(format!("options.storage {other:?} must be \"memory\" or \"opfs\""))),
+        other => {
+            Err(EngineError::invalid(format!("options.storage {other:?} must be \"memory\" or \"opfs\"")))
+        }
     }
 }
 
@@ -123,9 +128,15 @@ fn opfs_error(name: &str, e: OpfsSAHError) -> EngineError {
     let text = e.to_string();
     let code = match &e {
         OpfsSAHError::NotSupported => ErrorCode::StorageUnavailable,
-        OpfsSAHError::Busy | OpfsSAHError::DirectoryInUse(_) | OpfsSAHError::FileInUse(_) => ErrorCode::StorageBusy,
-        OpfsSAHError::Opfs { message, .. } if message.contains("NoModificationAllowedError") => ErrorCode::StorageBusy,
-        OpfsSAHError::Opfs { message, .. } if message.contains("QuotaExceededError") => ErrorCode::StorageFull,
+        OpfsSAHError::Busy | OpfsSAHError::DirectoryInUse(_) | OpfsSAHError::FileInUse(_) => {
+            ErrorCode::StorageBusy
+        }
+        OpfsSAHError::Opfs { message, .. } if message.contains("NoModificationAllowedError") => {
+            ErrorCode::StorageBusy
+        }
+        OpfsSAHError::Opfs { message, .. } if message.contains("QuotaExceededError") => {
+            ErrorCode::StorageFull
+        }
         OpfsSAHError::NoCapacity => ErrorCode::StorageFull,
         _ => ErrorCode::Io,
     };
@@ -138,4 +149,3 @@ fn opfs_error(name: &str, e: OpfsSAHError) -> EngineError {
     };
     EngineError::new(code, format!("cannot open OPFS database {name:?}: {text}{hint}"))
 }
-

@@ -22,8 +22,7 @@ impl ExecutionId {
         let bad = |why: &str| EngineError::invalid(format!("executionId {text:?} is not valid: {why}"));
         let rest = text.strip_prefix("{fp:").ok_or_else(|| bad("missing `{fp:` prefix"))?;
         let close = rest.find("}:").ok_or_else(|| bad("missing `}:` after the partition"))?;
-        let partition: u16 =
-            rest[..close].parse().map_err(|_| bad("partition index not in u16 range"))?;
+        let partition: u16 = rest[..close].parse().map_err(|_| bad("partition index not in u16 range"))?;
         if partition != 0 {
             return Err(bad("only partition 0 exists in this backend (use `{fp:0}:`)"));
         }
@@ -64,9 +63,15 @@ mod tests {
 
     #[test]
     fn rejects_other_partitions_and_malformed_ids() {
-        for bad in ["", "abc", "{fp:1}:6f9619ff-8b86-d011-b42d-00cf4fc964ff", "{fp:x}:1",
-                    "{fp:0}:not-a-uuid", "{fp:0}6f9619ff-8b86-d011-b42d-00cf4fc964ff",
-                    "{fp:0}:6f9619ff8b86d011b42d00cf4fc964ff"] {
+        for bad in [
+            "",
+            "abc",
+            "{fp:1}:6f9619ff-8b86-d011-b42d-00cf4fc964ff",
+            "{fp:x}:1",
+            "{fp:0}:not-a-uuid",
+            "{fp:0}6f9619ff-8b86-d011-b42d-00cf4fc964ff",
+            "{fp:0}:6f9619ff8b86d011b42d00cf4fc964ff",
+        ] {
             let err = ExecutionId::parse(bad).unwrap_err();
             assert_eq!(err.code.as_str(), "invalid_input", "{bad}");
             assert!(err.message.contains("executionId"), "{}", err.message);

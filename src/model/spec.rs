@@ -140,7 +140,9 @@ pub enum AppendMode {
     Durable,
     /// The payload is a JSON merge patch for the attempt's summary document.
     Summary,
-    BestEffort { ttl_ms: u32 },
+    BestEffort {
+        ttl_ms: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -18,8 +18,7 @@ pub fn latest_version() -> i64 {
 /// Brings the database to the latest schema. A database written by a newer build is refused
 /// untouched: this code does not know what its tables mean.
 pub fn migrate(conn: &Connection) -> Result<()> {
-    let current: i64 =
-        conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(from_sqlite)?;
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(from_sqlite)?;
     let latest = latest_version();
     if current > latest {
         return Err(EngineError::new(
@@ -55,7 +54,9 @@ mod tests {
 
     fn schema(conn: &Connection) -> Vec<String> {
         let mut stmt = conn
-            .prepare("SELECT type || ' ' || name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY 1")
+            .prepare(
+                "SELECT type || ' ' || name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY 1",
+            )
             .unwrap();
         stmt.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
     }
@@ -67,8 +68,16 @@ mod tests {
         let first = schema(&conn);
         migrate(&conn).unwrap();
         assert_eq!(schema(&conn), first);
-        for table in ["ff_exec_core", "ff_execution_capabilities", "ff_attempt", "ff_lease_event",
-                      "ff_completion_event", "ff_stream_frame", "ff_stream_summary", "ff_stream_meta"] {
+        for table in [
+            "ff_exec_core",
+            "ff_execution_capabilities",
+            "ff_attempt",
+            "ff_lease_event",
+            "ff_completion_event",
+            "ff_stream_frame",
+            "ff_stream_summary",
+            "ff_stream_meta",
+        ] {
             assert!(first.contains(&format!("table {table}")), "{table} missing: {first:?}");
         }
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();

@@ -23,8 +23,7 @@ pub struct Store {
 impl Store {
     /// Takes an open connection, sets its pragmas and brings the schema up to date.
     pub fn from_connection(conn: Connection) -> Result<Store> {
-        conn.execute_batch("PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL;")
-            .map_err(from_sqlite)?;
+        conn.execute_batch("PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL;").map_err(from_sqlite)?;
         conn.set_prepared_statement_cache_capacity(64);
         migrate::migrate(&conn)?;
         Ok(Store { conn })

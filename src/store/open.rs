@@ -21,11 +21,9 @@ impl Store {
                     bytes.len()
                 )));
             }
-            conn.deserialize_read_exact(rusqlite::MAIN_DB, bytes, bytes.len(), false)
-                .map_err(from_sqlite)?;
-            let check: String = conn
-                .query_row("PRAGMA quick_check", [], |r| r.get(0))
-                .map_err(from_sqlite)?;
+            conn.deserialize_read_exact(rusqlite::MAIN_DB, bytes, bytes.len(), false).map_err(from_sqlite)?;
+            let check: String =
+                conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(from_sqlite)?;
             if check != "ok" {
                 return Err(EngineError::new(
                     ErrorCode::Corruption,

@@ -11,10 +11,7 @@ fn wrap(e: Box<EngineError>) -> rusqlite::Error {
 }
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> rusqlite::Error {
-    wrap(Box::new(EngineError::new(
-        ErrorCode::Corruption,
-        format!("stored {what} is damaged: {detail}"),
-    )))
+    wrap(Box::new(EngineError::new(ErrorCode::Corruption, format!("stored {what} is damaged: {detail}"))))
 }
 
 pub fn execution_id(row: &Row, idx: usize) -> rusqlite::Result<ExecutionId> {

@@ -92,9 +92,7 @@ impl<'a> Tx<'a> {
 
     pub fn exec(&self, id: &ExecutionId) -> Result<Option<ExecRow>> {
         let mut stmt = self.conn.prepare_cached(sql::SELECT_EXEC).map_err(from_sqlite)?;
-        stmt.query_row(params![id.as_bytes().as_slice()], rows::exec_row)
-            .optional()
-            .map_err(from_sqlite)
+        stmt.query_row(params![id.as_bytes().as_slice()], rows::exec_row).optional().map_err(from_sqlite)
     }
 
     /// The execution `claim` should take next, if any.
@@ -200,7 +198,15 @@ impl<'a> Tx<'a> {
     pub fn insert_frame(&self, key: &StreamKey, f: &NewFrameRow) -> Result<()> {
         self.exec_one(
             sql::INSERT_FRAME,
-            params![key.0.as_bytes().as_slice(), key.1, f.ts_ms, f.seq, f.fields_json, f.mode.as_str(), f.expires_at_ms],
+            params![
+                key.0.as_bytes().as_slice(),
+                key.1,
+                f.ts_ms,
+                f.seq,
+                f.fields_json,
+                f.mode.as_str(),
+                f.expires_at_ms
+            ],
         )?;
         Ok(())
     }
@@ -236,7 +242,15 @@ impl<'a> Tx<'a> {
         let mut stmt = self.conn.prepare_cached(sql::SELECT_FRAMES_AFTER).map_err(from_sqlite)?;
         let rows = stmt
             .query_map(
-                params![key.0.as_bytes().as_slice(), key.1, after.0, after.1, now, exclude_best_effort as i64, limit],
+                params![
+                    key.0.as_bytes().as_slice(),
+                    key.1,
+                    after.0,
+                    after.1,
+                    now,
+                    exclude_best_effort as i64,
+                    limit
+                ],
                 rows::frame,
             )
             .map_err(from_sqlite)?;
@@ -245,11 +259,14 @@ impl<'a> Tx<'a> {
 
     /// Deletes the `count` oldest frames; returns how many went.
     pub fn delete_oldest_frames(&self, key: &StreamKey, count: u64) -> Result<u64> {
-        Ok(self.exec_one(sql::DELETE_OLDEST_FRAMES, params![key.0.as_bytes().as_slice(), key.1, count as i64])? as u64)
+        Ok(self
+            .exec_one(sql::DELETE_OLDEST_FRAMES, params![key.0.as_bytes().as_slice(), key.1, count as i64])?
+            as u64)
     }
 
     pub fn delete_expired_frames(&self, key: &StreamKey, now: i64) -> Result<u64> {
-        Ok(self.exec_one(sql::DELETE_EXPIRED_FRAMES, params![key.0.as_bytes().as_slice(), key.1, now])? as u64)
+        Ok(self.exec_one(sql::DELETE_EXPIRED_FRAMES, params![key.0.as_bytes().as_slice(), key.1, now])?
+            as u64)
     }
 
     pub fn clear_frame_expiry(&self, key: &StreamKey) -> Result<()> {

@@ -92,14 +92,19 @@ impl Fixture {
 
     pub fn lease_events(&self, id: &str) -> Vec<String> {
         let uuid = &id["{fp:0}:".len()..];
-        self.sql_rows(&format!("SELECT event_type FROM ff_lease_event WHERE execution_id = '{uuid}' ORDER BY event_id"))
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect()
+        self.sql_rows(&format!(
+            "SELECT event_type FROM ff_lease_event WHERE execution_id = '{uuid}' ORDER BY event_id"
+        ))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect()
     }
 
     pub fn completion_events(&self) -> Vec<String> {
-        self.sql_rows("SELECT outcome FROM ff_completion_event ORDER BY event_id").into_iter().map(|r| r[0].clone()).collect()
+        self.sql_rows("SELECT outcome FROM ff_completion_event ORDER BY event_id")
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect()
     }
 }
 

@@ -53,8 +53,13 @@ pub fn get_num(v: &JsValue, path: &str) -> f64 {
 }
 
 pub fn describe_error(e: &JsValue) -> String {
-    format!("{}: {}/{} {}", get(e, "name").as_string().unwrap_or_default(), get(e, "kind").as_string().unwrap_or_default(),
-        get(e, "code").as_string().unwrap_or_default(), get(e, "message").as_string().unwrap_or_default())
+    format!(
+        "{}: {}/{} {}",
+        get(e, "name").as_string().unwrap_or_default(),
+        get(e, "kind").as_string().unwrap_or_default(),
+        get(e, "code").as_string().unwrap_or_default(),
+        get(e, "message").as_string().unwrap_or_default()
+    )
 }
 
 /// Expects a FlowFabricError with this kind and code; returns its message.
@@ -62,7 +67,12 @@ pub async fn rejects(p: Promise, kind: &str, code: &str) -> String {
     let e = JsFuture::from(p).await.expect_err(&format!("expected {kind}/{code}, got success"));
     assert!(e.is_instance_of::<js_sys::Error>(), "rejections are Errors");
     assert_eq!(get_str(&e, "name"), "FlowFabricError");
-    assert_eq!((get_str(&e, "kind"), get_str(&e, "code")), (kind.to_string(), code.to_string()), "{}", describe_error(&e));
+    assert_eq!(
+        (get_str(&e, "kind"), get_str(&e, "code")),
+        (kind.to_string(), code.to_string()),
+        "{}",
+        describe_error(&e)
+    );
     let retryable = get(&e, "retryable").as_bool().expect("retryable is a boolean");
     assert_eq!(retryable, kind == "contention" || code == "storage_busy");
     get_str(&e, "message")

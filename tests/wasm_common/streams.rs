@@ -128,7 +128,13 @@ pub async fn tail_stream_timeout_returns_empty_open(ff: &Backend) {
 
 pub async fn tail_stream_rejects_open_cursors(ff: &Backend) {
     let (id, _) = started(ff).await;
-    for opts in [r#"{"after":"start"}"#, r#"{"after":"end"}"#, r#"{"after":"0-0","blockMs":30001}"#, r#"{"after":"0-0","limit":0}"#, r#"{}"#] {
+    for opts in [
+        r#"{"after":"start"}"#,
+        r#"{"after":"end"}"#,
+        r#"{"after":"0-0","blockMs":30001}"#,
+        r#"{"after":"0-0","limit":0}"#,
+        r#"{}"#,
+    ] {
         rejects(ff.tail_stream(id.clone().into(), 0.into(), js(opts)), "validation", "invalid_input").await;
     }
 }
@@ -139,7 +145,9 @@ pub async fn tail_stream_exclude_best_effort_filters_frames(ff: &Backend) {
     append_with(ff, &h, r#"{"payload":"be","mode":{"bestEffort":{"ttlMs":60000}}}"#).await;
     let all = ok(ff.tail_stream(id.clone().into(), 0.into(), js(r#"{"after":"0-0"}"#))).await;
     assert_eq!(frame_payloads(&all), vec!["dur", "be"]);
-    let some = ok(ff.tail_stream(id.into(), 0.into(), js(r#"{"after":"0-0","visibility":"exclude_best_effort"}"#))).await;
+    let some =
+        ok(ff.tail_stream(id.into(), 0.into(), js(r#"{"after":"0-0","visibility":"exclude_best_effort"}"#)))
+            .await;
     assert_eq!(frame_payloads(&some), vec!["dur"]);
 }
 
