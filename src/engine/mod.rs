@@ -20,7 +20,7 @@ mod validate;
 pub use cursor::Cursor;
 pub use lifecycle::RECLAIM_CAP;
 pub use notify::{Notifier, Signal, StreamKey, Subscription};
-pub use tail::{TailCursor, Woke};
+pub use tail::TailCursor;
 
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::host::Host;

@@ -155,34 +155,41 @@ fn append(
     meta.last_ts_ms = ts;
     meta.last_seq = seq;
 
-    let mut summary_version = None;
-    if let Some(patch) = patch {
-        let mut doc = tx.summary(key)?.unwrap_or(Summary {
-            document: json!({}),
-            version: 0,
-            first_applied_ms: ts,
-            last_updated_ms: ts,
-        });
-        summary::apply(&mut doc.document, patch);
-        summary::check_size(&doc.document)?;
-        doc.version += 1;
-        doc.last_updated_ms = ts;
-        tx.save_summary(key, &doc)?;
-        summary_version = Some(doc.version);
-    }
-
+    let summary_version = patch.map(|p| apply_summary_patch(tx, key, p, ts)).transpose()?;
     if let AppendMode::BestEffort { ttl_ms } = spec.mode {
-        let (ema, keep) = trim::best_effort_keep(meta.ema_rate_hz, meta.last_append_ts_ms, ts, ttl_ms);
-        meta.ema_rate_hz = ema;
-        meta.last_append_ts_ms = ts;
-        meta.maxlen_applied_last = keep;
-        if meta.frame_count > keep as u64 {
-            let excess = meta.frame_count - keep as u64;
-            meta.frame_count -= tx.delete_oldest_frames(key, excess)?.min(meta.frame_count);
-        }
+        trim_best_effort(tx, key, &mut meta, ts, ttl_ms)?;
     }
     tx.save_stream_meta(key, &meta)?;
     Ok(Appended { id: format!("{ts}-{seq}"), frame_count: meta.frame_count, summary_version })
+}
+
+/// Merges a summary patch into the attempt's document; returns the new version.
+fn apply_summary_patch(tx: &Tx, key: &StreamKey, patch: &Value, ts: i64) -> Result<u64> {
+    let mut doc = tx.summary(key)?.unwrap_or(Summary {
+        document: json!({}),
+        version: 0,
+        first_applied_ms: ts,
+        last_updated_ms: ts,
+    });
+    summary::apply(&mut doc.document, patch);
+    summary::check_size(&doc.document)?;
+    doc.version += 1;
+    doc.last_updated_ms = ts;
+    tx.save_summary(key, &doc)?;
+    Ok(doc.version)
+}
+
+/// Updates the rate estimate and keeps only the newest K frames (every mode), as the reference.
+fn trim_best_effort(tx: &Tx, key: &StreamKey, meta: &mut StreamMeta, ts: i64, ttl_ms: u32) -> Result<()> {
+    let (ema, keep) = trim::best_effort_keep(meta.ema_rate_hz, meta.last_append_ts_ms, ts, ttl_ms);
+    meta.ema_rate_hz = ema;
+    meta.last_append_ts_ms = ts;
+    meta.maxlen_applied_last = keep;
+    if meta.frame_count > keep as u64 {
+        let excess = meta.frame_count - keep as u64;
+        meta.frame_count -= tx.delete_oldest_frames(key, excess)?.min(meta.frame_count);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

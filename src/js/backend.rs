@@ -261,9 +261,8 @@ impl Backend {
     /// Closes the database and releases its storage. Idempotent.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> js_sys::Promise {
-        if let Some(store) = self.inner.engine.close() {
-            drop(store.into_connection());
-        }
+        // Dropping the store closes its connection, which must happen before the OPFS release.
+        drop(self.inner.engine.close());
         if let Some(lease) = self.inner.opfs.borrow_mut().take() {
             lease.release();
         }

@@ -60,8 +60,4 @@ impl Store {
         let data = self.conn.serialize(rusqlite::MAIN_DB).map_err(from_sqlite)?;
         Ok(data.to_vec())
     }
-
-    pub fn into_connection(self) -> Connection {
-        self.conn
-    }
 }
