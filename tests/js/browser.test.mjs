@@ -52,10 +52,12 @@ test("openInWorker: the same API over postMessage, persisted in OPFS across reop
   assert.deepEqual([r.error.kind, r.error.code], ["validation", "invalid_input"]);
 });
 
-test("a second holder of one OPFS database gets storage_busy within a second", async () => {
+test("a second holder of one OPFS database gets storage_busy instead of hanging", async () => {
+  // The one-second bound is checked in-context by tests/worker.rs; here the time also covers
+  // starting a Worker and compiling the module, so the bound only proves there is no hang.
   const { error, elapsed } = await run("secondHolderIsBusy");
   assert.deepEqual([error.isFlowFabricError, error.kind, error.code], [true, "storage", "storage_busy"]);
-  assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+  assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
 });
 
 test("aborting a proxied tail rejects with AbortError and releases the worker's waiter", async () => {
