@@ -21,8 +21,18 @@ export function makeOpen(source) {
   const load = () => {
     if (loaded) return Promise.resolve();
     loading ??= (async () => {
-      await init({ module_or_path: await source() });
-      loaded = true;
+      try {
+        await init({ module_or_path: await source() });
+        loaded = true;
+      } catch (cause) {
+        loading = null; // a later open() tries again
+        const error = new FlowFabricError(`could not load the ff-backend-wasm module: ${cause?.message ?? cause}`, {
+          kind: "storage",
+          code: "storage_unavailable",
+        });
+        error.cause = cause;
+        throw error;
+      }
     })();
     return loading;
   };
@@ -67,15 +77,42 @@ export class Backend {
   close() { return this.#raw.close(); }
   [asyncDispose]() { return this.close(); }
 
-  /** Every frame after `after`, in order, until the stream closes. Sync call. */
+  /**
+   * Every frame after `after`, in order, until the stream closes. Sync call; bad options
+   * reject the first `next()` (as they do through openInWorker).
+   */
   tail(executionId, attemptIndex, options = {}) {
-    if (options?.signal !== undefined && !isAbortSignal(options.signal)) {
-      throw new FlowFabricError("options.signal must be an AbortSignal", { kind: "validation", code: "invalid_input" });
+    try {
+      checkSignal(options?.signal);
+      return makeTail(this.#raw.openTail(executionId, attemptIndex, options), options?.signal);
+    } catch (error) {
+      return failedTail(error);
     }
-    return makeTail(this.#raw.openTail(executionId, attemptIndex, options), options?.signal);
   }
 }
 
-function isAbortSignal(value) {
-  return typeof AbortSignal === "function" && value instanceof AbortSignal;
+/** Throws unless `signal` is absent or an AbortSignal. */
+export function checkSignal(signal) {
+  if (signal !== undefined && !(typeof AbortSignal === "function" && signal instanceof AbortSignal)) {
+    throw new FlowFabricError("options.signal must be an AbortSignal", { kind: "validation", code: "invalid_input" });
+  }
+}
+
+/** An iterator whose first `next()` rejects with `error`, then reports done. */
+export function failedTail(error) {
+  let raised = false;
+  return {
+    next() {
+      if (raised) return Promise.resolve({ done: true, value: undefined });
+      raised = true;
+      return Promise.reject(error);
+    },
+    return(value) {
+      raised = true;
+      return Promise.resolve({ done: true, value });
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

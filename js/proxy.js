@@ -2,7 +2,10 @@
 // the package's own dedicated Worker, where OPFS storage is available.
 
 import { makeTail } from "./tail.js";
+import { checkSignal, failedTail } from "./api.js";
 import { errorFromData, FlowFabricError } from "./error.js";
+
+const closedError = () => new FlowFabricError("the database is closed", { kind: "state", code: "closed" });
 
 /** Methods forwarded as they are; `tail` and `close` are handled below. */
 export const FORWARDED = [
@@ -14,6 +17,7 @@ class Rpc {
   #worker;
   #next = 1;
   #pending = new Map();
+  #closed = false;
 
   constructor(worker) {
     this.#worker = worker;
@@ -35,15 +39,29 @@ class Rpc {
   }
 
   call(method, args = []) {
+    if (this.#closed) return Promise.reject(closedError());
     return new Promise((resolve, reject) => {
       const id = this.#next++;
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, method, args });
+      try {
+        this.#worker.postMessage({ id, method, args });
+      } catch (cause) {
+        this.#pending.delete(id);
+        const error = new FlowFabricError(`${method}: an argument cannot be sent to the worker (${cause.message})`, {
+          kind: "validation",
+          code: "invalid_input",
+        });
+        reject(error);
+      }
     });
   }
 
+  /** Stops the worker; every call still waiting, and every later call, rejects `closed`. */
   terminate() {
+    this.#closed = true;
     this.#worker.terminate();
+    for (const call of this.#pending.values()) call.reject(closedError());
+    this.#pending.clear();
   }
 }
 
@@ -84,6 +102,11 @@ class WorkerBackend {
 
   tail(executionId, attemptIndex, options = {}) {
     const { signal, ...rest } = options ?? {};
+    try {
+      checkSignal(signal);
+    } catch (error) {
+      return failedTail(error);
+    }
     const opened = this.#rpc.call("openTail", [executionId, attemptIndex, rest]);
     opened.catch(() => {});
     const raw = {

@@ -21,7 +21,9 @@ async function handle(method, args) {
       return id;
     }
     case "tailNext": {
-      const result = await tails.get(args[0]).next();
+      const tail = tails.get(args[0]);
+      if (!tail) return { done: true, value: undefined }; // released or closed meanwhile
+      const result = await tail.next();
       if (result.done) tails.delete(args[0]);
       return result;
     }
@@ -30,9 +32,10 @@ async function handle(method, args) {
       tails.delete(args[0]);
       return undefined;
     case "close":
-      for (const tail of tails.values()) tail.return();
+      // Close first: waiting tails then fail with state/closed, as they do without a worker.
+      await backend.close();
       tails.clear();
-      return backend.close();
+      return undefined;
     default:
       if (!FORWARDED.includes(method)) throw new Error(`unknown method ${method}`);
       return backend[method](...args);

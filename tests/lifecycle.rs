@@ -431,6 +431,7 @@ fn reclaim_cap_fails_the_execution() {
         assert_eq!((h.kind, h.attempt_index), (HandleKind::Reclaimed, n));
     }
     f.clock.advance(30_000);
+    assert_eq!(f.engine.reclaim_expired().unwrap(), 0, "failed at the cap, not made reclaimable");
     assert!(f.claim_as("w1", &[]).is_none());
     let info = f.info(&id);
     assert_eq!((info.public_state, info.lease_reclaim_count), (PublicState::Failed, RECLAIM_CAP));

@@ -599,3 +599,76 @@ fn a_thousand_waiters_on_one_stream_all_wake_and_leave_nothing_behind() {
     drop(futures);
     assert_eq!(f.engine.waiter_count(), 0);
 }
+
+// ---- review follow-ups ----
+
+#[test]
+fn cancelling_before_any_claim_closes_the_first_stream_and_ends_its_tail() {
+    let f = fixture();
+    let id = f.create_default();
+    let cursor = TailCursor::new(&id, 0, "0-0", Visibility::All, 100).unwrap();
+    let mut pending = pin!(cursor.next(&f.engine));
+    assert!(poll_once(pending.as_mut()).is_pending());
+    f.engine.cancel(&CancelTarget::Execution(id.clone()), None).unwrap();
+    assert!(matches!(poll_once(pending.as_mut()), Poll::Ready(Ok(None))));
+    assert_eq!(f.read_all(&id, 0).closed_reason.as_deref(), Some("attempt_cancelled"));
+    assert_eq!(f.engine.waiter_count(), 0);
+}
+
+#[test]
+fn cancelling_during_retry_backoff_closes_the_next_attempts_stream() {
+    let (f, id, h) = started();
+    let FailOutcome::RetryScheduled { next_attempt_index, .. } =
+        f.engine.fail(&h.token, "x", FailClass::Transient).unwrap()
+    else {
+        panic!("expected a retry")
+    };
+    f.engine.cancel(&CancelTarget::Execution(id.clone()), None).unwrap();
+    assert_eq!(f.read_all(&id, 0).closed_reason.as_deref(), Some("attempt_failure"));
+    assert_eq!(f.read_all(&id, next_attempt_index).closed_reason.as_deref(), Some("attempt_cancelled"));
+}
+
+#[test]
+fn a_dead_handle_is_reported_before_bad_frame_input() {
+    let (f, _, h) = started();
+    f.engine.complete(&h.token, None).unwrap();
+    let too_big = FrameSpec::durable(vec![b'x'; 70_000]);
+    assert_eq!(code(f.engine.append_frame(&h.token, &too_big)), "stream_closed");
+    let not_json = FrameSpec::durable("{").with_mode(AppendMode::Summary);
+    assert_eq!(code(f.engine.append_frame(&h.token, &not_json)), "stream_closed");
+    assert_eq!(code(f.engine.progress(&h.token, Some(500.0), None)), "execution_not_active");
+}
+
+#[test]
+fn an_empty_frame_type_falls_back_to_the_kind() {
+    let (f, id, h) = started();
+    let spec =
+        FrameSpec { kind: FrameKind::Event, frame_type: Some(String::new()), ..FrameSpec::durable("e") };
+    f.engine.append_frame(&h.token, &spec).unwrap();
+    assert_eq!(f.read_all(&id, 0).frames[0].frame_type, "event");
+}
+
+#[test]
+fn a_clock_at_zero_never_mints_the_0_0_cursor() {
+    let (f, id, h) = started();
+    f.clock.set(0);
+    assert_eq!(f.append(&h, "first").id, "0-1");
+    assert_eq!(payloads(&tail_now(&f, &id, "0-0")), vec!["first"]);
+}
+
+#[test]
+fn a_hostile_image_with_negative_frame_ids_reads_as_corruption_not_a_crash() {
+    let (f, id, h) = started();
+    f.append(&h, "x");
+    let image = f.engine.export_image().unwrap();
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.deserialize_read_exact(rusqlite::MAIN_DB, image.as_slice(), image.len(), false).unwrap();
+    conn.execute("UPDATE ff_stream_frame SET ts_ms = -5", []).unwrap();
+    let hostile = conn.serialize(rusqlite::MAIN_DB).unwrap().to_vec();
+    let engine = ff_backend_wasm::Engine::new(
+        ff_backend_wasm::Store::open_memory(Some(&hostile)).unwrap(),
+        Box::new(ff_backend_wasm::ManualHost::new(T0)),
+    );
+    let err = engine.read_stream(&id, 0, &ReadSpec::default()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Corruption);
+}

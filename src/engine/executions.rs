@@ -140,7 +140,9 @@ impl Engine {
         })
     }
 
-    /// Runs a handle operation: decode, then fence and act inside one transaction.
+    /// Runs a handle operation: decode, then fence and act inside one transaction. `act`
+    /// checks its other inputs itself, after the fence: a dead or forged handle is reported
+    /// as such (decision 2's order) even when the rest of the call is also wrong.
     pub(super) fn with_lease<T>(
         &self,
         token_text: &str,
@@ -166,15 +168,17 @@ impl Engine {
     }
 
     pub fn progress(&self, token: &str, percent: Option<f64>, message: Option<&str>) -> Result<()> {
-        if let Some(p) = percent {
-            if !(p.is_finite() && (0.0..=100.0).contains(&p)) {
-                return Err(EngineError::invalid(format!("progress percent {p} is not a number in 0..=100")));
-            }
-        }
-        if let Some(m) = message {
-            validate::text("progress message", m, TEXT_MAX)?;
-        }
         self.with_lease(token, Purpose::Lease, |tx, mut f, _, _| {
+            if let Some(p) = percent {
+                if !(p.is_finite() && (0.0..=100.0).contains(&p)) {
+                    return Err(EngineError::invalid(format!(
+                        "progress percent {p} is not a number in 0..=100"
+                    )));
+                }
+            }
+            if let Some(m) = message {
+                validate::text("progress message", m, TEXT_MAX)?;
+            }
             if percent.is_none() && message.is_none() {
                 return Ok(());
             }
@@ -184,10 +188,10 @@ impl Engine {
     }
 
     pub fn complete(&self, token: &str, result: Option<Vec<u8>>) -> Result<()> {
-        if let Some(r) = &result {
-            validate::blob("result", r, MAX_BLOB_BYTES)?;
-        }
         self.with_lease(token, Purpose::Lease, |tx, mut f, now, wakes| {
+            if let Some(r) = &result {
+                validate::blob("result", r, MAX_BLOB_BYTES)?;
+            }
             lifecycle::end_attempt(&mut f.attempt, AttemptOutcome::Success, now);
             lifecycle::make_terminal(&mut f.exec, TerminalOutcome::Success, now);
             f.exec.result = result;
@@ -197,8 +201,8 @@ impl Engine {
     }
 
     pub fn fail(&self, token: &str, message: &str, class: FailClass) -> Result<FailOutcome> {
-        validate::text("message", message, TEXT_MAX)?;
         self.with_lease(token, Purpose::Lease, |tx, mut f, now, wakes| {
+            validate::text("message", message, TEXT_MAX)?;
             let policy = f.exec.retry_policy.clone().unwrap_or_default();
             let delay = class
                 .may_retry()
@@ -229,11 +233,10 @@ impl Engine {
     /// Cancels by handle (the lease holder) or by execution id (an operator). Cancelling an
     /// already cancelled execution succeeds; any other terminal execution is refused.
     pub fn cancel(&self, target: &CancelTarget, reason: Option<&str>) -> Result<()> {
-        if let Some(r) = reason {
-            validate::text("reason", r, TEXT_MAX)?;
-        }
+        let check_reason = || reason.map_or(Ok(()), |r| validate::text("reason", r, TEXT_MAX));
         match target {
             CancelTarget::Handle(token) => self.with_lease(token, Purpose::Lease, |tx, f, now, wakes| {
+                check_reason()?;
                 cancel_exec(tx, f.exec, reason, "lease_holder", now, wakes)
             }),
             CancelTarget::Execution(text) => {
@@ -243,6 +246,7 @@ impl Engine {
                     let exec = tx.exec(&id)?.ok_or_else(|| {
                         EngineError::new(ErrorCode::Execution, format!("execution {id} does not exist"))
                     })?;
+                    check_reason()?;
                     cancel_exec(tx, exec, reason, "operator_override", now, wakes)
                 })
             }
@@ -303,8 +307,12 @@ fn cancel_exec(
         attempt.lease_epoch += 1;
         tx.upsert_attempt(&attempt)?;
         tx.lease_event(&exec, LeaseEvent::Revoked, now)?;
-        close_stream(tx, &attempt, CloseReason::AttemptCancelled, now, wakes)?;
     }
+    // The current (or next) attempt's stream closes even if no attempt ever started on it, so
+    // a tail waiting there ends instead of waiting forever.
+    let key = (exec.id, exec.attempt_index);
+    tx.close_stream(&key, CloseReason::AttemptCancelled, now)?;
+    wakes.add(key);
     lifecycle::make_terminal(&mut exec, TerminalOutcome::Cancelled, now);
     exec.cancellation_reason = exec.cancellation_reason.take().or(reason.map(Into::into));
     exec.cancelled_by = exec.cancelled_by.take().or(Some(by.into()));
@@ -313,9 +321,11 @@ fn cancel_exec(
 }
 
 /// API.md decision 4: an expired lease ends its attempt (`lease_expired`); the execution is
-/// reclaimed by the next claim, or fails once it was reclaimed `RECLAIM_CAP` times.
+/// reclaimed by the next claim, or fails once it was reclaimed `RECLAIM_CAP` times. Returns how
+/// many executions were made reclaimable.
 fn expire_leases(tx: &Tx, now: i64, wakes: &mut Wakes) -> Result<u32> {
     let expired = tx.expired_leases(now)?;
+    let mut reclaimable = 0;
     for (id, index) in &expired {
         let mut attempt = tx.attempt(id, *index)?.expect("listed attempt exists");
         lifecycle::end_attempt(&mut attempt, AttemptOutcome::InterruptedReclaimed, now);
@@ -335,8 +345,9 @@ fn expire_leases(tx: &Tx, now: i64, wakes: &mut Wakes) -> Result<u32> {
             tx.completion_event(&exec, TerminalOutcome::Failed, now)?;
         } else {
             lifecycle::interrupt(&mut exec, now);
+            reclaimable += 1;
         }
         tx.update_exec(&exec)?;
     }
-    Ok(expired.len() as u32)
+    Ok(reclaimable)
 }

@@ -13,22 +13,9 @@ use serde_json::{json, Value};
 
 impl Engine {
     pub fn append_frame(&self, token: &str, spec: &FrameSpec) -> Result<Appended> {
-        validate::blob("payload", &spec.payload, validate::MAX_FRAME_BYTES)?;
-        if let Some(t) = &spec.frame_type {
-            validate::name("frameType", t, 256)?;
-        }
-        if let Some(c) = &spec.correlation_id {
-            validate::text("correlationId", c, 256)?;
-        }
-        if let AppendMode::BestEffort { ttl_ms } = spec.mode {
-            validate::int_range("bestEffort.ttlMs", ttl_ms as i64, 1, u32::MAX as i64)?;
-        }
-        let patch = match spec.mode {
-            AppendMode::Summary => Some(summary::parse_patch(&spec.payload)?),
-            _ => None,
-        };
-        let fields_json = frame_fields(spec);
         self.with_lease(token, Purpose::Append, |tx, f, now, wakes| {
+            let patch = check_frame(spec)?;
+            let fields_json = frame_fields(spec);
             let key = (f.attempt.execution_id, f.attempt.attempt_index);
             let appended = append(tx, &key, spec, &fields_json, patch.as_ref(), now)?;
             wakes.add(key);
@@ -76,6 +63,25 @@ impl Engine {
     }
 }
 
+/// Checks a frame's inputs; returns the parsed patch of a summary frame.
+fn check_frame(spec: &FrameSpec) -> Result<Option<Value>> {
+    validate::blob("payload", &spec.payload, validate::MAX_FRAME_BYTES)?;
+    if let Some(t) = spec.frame_type.as_deref().filter(|t| !t.is_empty()) {
+        validate::name("frameType", t, 256)?;
+    }
+    if let Some(c) = &spec.correlation_id {
+        validate::text("correlationId", c, 256)?;
+    }
+    match spec.mode {
+        AppendMode::BestEffort { ttl_ms } => {
+            validate::int_range("bestEffort.ttlMs", ttl_ms as i64, 1, u32::MAX as i64)?;
+            Ok(None)
+        }
+        AppendMode::Summary => summary::parse_patch(&spec.payload).map(Some),
+        AppendMode::Durable => Ok(None),
+    }
+}
+
 fn with_markers(tx: &Tx, key: &StreamKey, frames: Vec<Frame>) -> Result<StreamFrames> {
     let meta = tx.stream_meta(key)?;
     let (closed_at_ms, closed_reason) = meta.map_or((None, None), |m| (m.closed_at_ms, m.closed_reason));
@@ -105,11 +111,12 @@ fn frame_fields(spec: &FrameSpec) -> String {
     fields.to_string()
 }
 
-/// The next frame id: after the stream's last id even if the clock stepped back.
+/// The next frame id: after the stream's last id even if the clock stepped back, and never
+/// `0-0`, the conventional "from the beginning" cursor (a clock at 0 starts at `0-1`).
 pub(crate) fn next_id(meta: &StreamMeta, now: i64) -> (i64, i64) {
     let ts = now.max(meta.last_ts_ms);
     let seq = if ts == meta.last_ts_ms { meta.last_seq + 1 } else { 0 };
-    (ts, seq)
+    (ts, if ts == 0 { seq.max(1) } else { seq })
 }
 
 fn append(
@@ -206,6 +213,8 @@ mod tests {
             ids.push(id);
         }
         assert_eq!(ids, vec![(100, 0), (100, 1), (101, 0), (101, 1), (101, 2), (102, 0)]);
+        let fresh = StreamMeta { last_seq: -1, ..Default::default() };
+        assert_eq!(next_id(&fresh, 0), (0, 1), "0-0 is never minted");
     }
 
     #[test]

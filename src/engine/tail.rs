@@ -122,7 +122,7 @@ impl TailCursor {
             let sub = engine.notifier().subscribe(self.key);
             let found = engine.peek(&self.key, self.after.get(), self.visibility, self.limit)?;
             if let Some(last) = found.frames.last() {
-                self.after.set(parse_id(&last.id));
+                self.after.set((last.ts_ms, last.seq));
                 self.buffer.borrow_mut().extend(found.frames);
                 continue;
             }
@@ -149,9 +149,4 @@ impl TailCursor {
     pub fn is_finished(&self) -> bool {
         self.finished.get() && self.buffer.borrow().is_empty()
     }
-}
-
-fn parse_id(id: &str) -> (i64, i64) {
-    let (ms, seq) = id.split_once('-').expect("frame ids are <ms>-<seq>");
-    (ms.parse().expect("ms"), seq.parse().expect("seq"))
 }

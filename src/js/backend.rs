@@ -18,6 +18,25 @@ pub(super) struct Inner {
     opfs: RefCell<Option<OpfsLease>>,
 }
 
+impl Inner {
+    /// Closes the engine, then gives OPFS storage back. Idempotent.
+    fn shut(&self) {
+        // Dropping the store closes its connection, which must happen before the OPFS release.
+        drop(self.engine.close());
+        if let Some(lease) = self.opfs.borrow_mut().take() {
+            lease.release();
+        }
+    }
+}
+
+/// A backend collected without `close()` (the package uses weak refs) still frees its OPFS
+/// name, or every later `open` of that name in this context would be `storage_busy`.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shut();
+    }
+}
+
 /// A FlowFabric database. Create one with `open()`; every method returns a Promise except
 /// `tail`, which returns an async iterator at once.
 #[wasm_bindgen]
@@ -261,11 +280,7 @@ impl Backend {
     /// Closes the database and releases its storage. Idempotent.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> js_sys::Promise {
-        // Dropping the store closes its connection, which must happen before the OPFS release.
-        drop(self.inner.engine.close());
-        if let Some(lease) = self.inner.opfs.borrow_mut().take() {
-            lease.release();
-        }
+        self.inner.shut();
         js_sys::Promise::resolve(&JsValue::UNDEFINED)
     }
 }

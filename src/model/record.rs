@@ -147,7 +147,10 @@ impl Encoding {
 /// One stored frame as readers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
+    /// `"<ts_ms>-<seq>"`.
     pub id: String,
+    pub ts_ms: i64,
+    pub seq: i64,
     pub mode: FrameMode,
     pub frame_type: String,
     pub payload: String,

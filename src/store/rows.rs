@@ -124,6 +124,9 @@ struct StoredFields {
 pub fn frame(row: &Row) -> rusqlite::Result<Frame> {
     let ts: i64 = row.get(0)?;
     let seq: i64 = row.get(1)?;
+    if ts < 0 || seq < 0 {
+        return Err(corrupt("frame id", format!("{ts}-{seq} is negative")));
+    }
     let fields: String = row.get(2)?;
     let stored: StoredFields = serde_json::from_str(&fields).map_err(|e| corrupt("frame fields", e))?;
     let encoding = match stored.encoding.as_str() {
@@ -133,6 +136,8 @@ pub fn frame(row: &Row) -> rusqlite::Result<Frame> {
     };
     Ok(Frame {
         id: format!("{ts}-{seq}"),
+        ts_ms: ts,
+        seq,
         mode: literal(row, 3, FrameMode::parse)?,
         frame_type: stored.frame_type,
         payload: stored.payload,

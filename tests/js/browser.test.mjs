@@ -60,6 +60,13 @@ test("a second holder of one OPFS database gets storage_busy instead of hanging"
   assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
 });
 
+test("closing a proxied backend: waiting tails and later calls reject state/closed, close stays idempotent", async () => {
+  const { tail, after, again } = await run("closeAcrossTheWorker");
+  assert.deepEqual([tail.isFlowFabricError, tail.kind, tail.code], [true, "state", "closed"]);
+  assert.deepEqual([after.isFlowFabricError, after.kind, after.code], [true, "state", "closed"]);
+  assert.equal(again, "ok");
+});
+
 test("aborting a proxied tail rejects with AbortError and releases the worker's waiter", async () => {
   const { before, after, error } = await run("abortAcrossTheWorker");
   assert.deepEqual([before, after], [1, 0]);

@@ -29,8 +29,15 @@ test("every rejection is a FlowFabricError with kind, code and retryable", async
   assert.deepEqual([error.kind, error.code, error.retryable], ["validation", "invalid_input", false]);
   assert.match(error.message, /workerId must be a string, got number 7/);
   assert.ok(!(new Error("plain") instanceof FlowFabricError));
-  assert.throws(() => ff.tail("x", 0), (e) => e instanceof FlowFabricError && /executionId/.test(e.message));
-  assert.throws(() => ff.tail("{fp:0}:00000000-0000-4000-8000-000000000000", 0, { signal: "stop" }), /signal/);
+  // tail() is a sync call: bad options reject its first next(), then it is done.
+  const bad = ff.tail("x", 0);
+  await assert.rejects(bad.next(), (e) => e instanceof FlowFabricError && /executionId/.test(e.message));
+  assert.deepEqual(await bad.next(), { done: true, value: undefined });
+  const badSignal = ff.tail("{fp:0}:00000000-0000-4000-8000-000000000000", 0, { signal: "stop" });
+  await assert.rejects(badSignal.next(), /signal must be an AbortSignal/);
+  await assert.rejects(ff.tail("{fp:0}:00000000-0000-4000-8000-000000000000", 0, { after: "start" }).next(), {
+    code: "invalid_input",
+  });
 });
 
 test("Symbol.asyncDispose closes the database (what `await using` calls)", async () => {
