@@ -3,6 +3,8 @@
 # Output: dist/wasm/ (ff_backend_wasm.js, ff_backend_wasm_bg.wasm, .d.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh
+bash scripts/setup.sh
 
 cargo build --quiet --target wasm32-unknown-unknown --release
 rm -rf dist/wasm

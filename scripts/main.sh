@@ -3,6 +3,6 @@
 # in-memory default (executions created, claimed, streamed, completed, failed and retried).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+source scripts/env.sh
 bash scripts/build.sh
 node www/demo.mjs

@@ -5,10 +5,17 @@
 #   scripts/setup.sh --browser  also Chromium + chromedriver, the sqlite3 CLI and wasm-pack, for the tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh
 browser=false
 [ "${1:-}" = "--browser" ] && browser=true
 sudo=""
-[ "$(id -u)" = 0 ] || sudo="sudo"
+if [ "$(id -u)" != 0 ]; then
+  if ! sudo -n true 2>/dev/null; then
+    sudo=missing
+  else
+    sudo="sudo -n"
+  fi
+fi
 say() { printf '[setup] %s\n' "$*"; }
 
 apt_missing=()
@@ -20,18 +27,23 @@ if $browser; then
   command -v sqlite3 >/dev/null || apt_missing+=(sqlite3)
 fi
 if ((${#apt_missing[@]})); then
+  if [ "$sudo" = missing ]; then
+    echo "[setup] need root (or password-less sudo) to apt-get install ${apt_missing[*]}" >&2
+    exit 1
+  fi
   say "apt-get install ${apt_missing[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
 fi
 
 if ! command -v cargo >/dev/null; then
   echo "[setup] cargo is missing: install Rust with rustup first" >&2
   exit 1
 fi
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# (grep without -q: an early exit would SIGPIPE rustup and, under pipefail, read as "missing")
+rustup target list --installed | grep -x wasm32-unknown-unknown >/dev/null || rustup target add wasm32-unknown-unknown
 for component in clippy rustfmt; do
-  rustup component list --installed | grep -q "^$component" || rustup component add "$component"
+  rustup component list --installed | grep "^$component" >/dev/null || rustup component add "$component"
 done
 
 # wasm-bindgen-cli must equal the wasm-bindgen crate version in Cargo.lock exactly.
@@ -42,8 +54,8 @@ if [ "$have" != "$want" ]; then
   cargo install --quiet wasm-bindgen-cli --version "$want" --force
 fi
 if $browser && ! command -v wasm-pack >/dev/null; then
-  say "cargo install wasm-pack (about 3 minutes)"
-  cargo install --quiet wasm-pack --locked
+  say "cargo install wasm-pack 0.15.1 (about 3 minutes)"
+  cargo install --quiet wasm-pack --version 0.15.1 --locked
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

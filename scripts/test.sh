@@ -4,6 +4,7 @@
 #   (dedicated Worker on OPFS, and the main thread) · the JS package (node --test) · types.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh
 bash scripts/setup.sh --browser
 bash scripts/build.sh
 
@@ -15,9 +16,15 @@ count() {
   { grep -hoE "$1" "$2" || true; } | { grep -oE '[0-9]+' || true; } | awk '{s+=$1} END {print s+0}'
 }
 
+# suite NAME [--counted] CMD...: runs one suite; --counted suites must report at least one test.
 suite() {
   local name=$1
   shift
+  local counted=false
+  if [ "$1" = --counted ]; then
+    counted=true
+    shift
+  fi
   echo
   echo "=== $name: $*"
   local status=0
@@ -31,6 +38,9 @@ suite() {
   if [ "$status" != 0 ]; then
     echo "=== $name FAILED (exit $status)"
     failed=$((failed + (${f:-0} == 0 ? 1 : 0)))
+  elif $counted && [ "${p:-0}" = 0 ]; then
+    echo "=== $name FAILED: it ran no test"
+    failed=$((failed + 1))
   fi
 }
 
@@ -43,19 +53,20 @@ layering() {
   echo "layering ok: no SQL outside src/store"
 }
 
+# Chained with &&: a function run on the left of `||` (as suite does) gets no set -e.
 lint() {
-  cargo fmt --check
-  cargo clippy --quiet --all-targets -- -D warnings
-  cargo clippy --quiet --target wasm32-unknown-unknown --all-targets -- -D warnings
-  echo "lint ok: rustfmt, clippy (host and wasm32)"
+  cargo fmt --check &&
+    cargo clippy --quiet --all-targets -- -D warnings &&
+    cargo clippy --quiet --target wasm32-unknown-unknown --all-targets -- -D warnings &&
+    echo "lint ok: rustfmt, clippy (host and wasm32)"
 }
 
 suite layering layering
 suite lint lint
-suite rust cargo test --quiet
-suite wasm-node wasm-pack test --node -- --test node
-suite wasm-browser bash scripts/test-browser.sh
-suite js node --test tests/js/
+suite rust --counted cargo test --quiet
+suite wasm-node --counted wasm-pack test --node -- --test node
+suite wasm-browser --counted bash scripts/test-browser.sh
+suite js --counted node --test --test-reporter=tap --test-timeout=120000 tests/js/*.test.mjs
 suite types node_modules/.bin/tsc -p tests/js/tsconfig.json
 
 echo

@@ -78,7 +78,7 @@ fn read_stream_cursor_pagination_resumes() {
     assert_eq!(page.frames.len(), 2);
     let last = page.frames[1].id.clone();
     let next = read(&f, &id, &last, "end", 100);
-    assert!(next.frames.len() >= 3);
+    assert_eq!(payloads(&next), vec!["p1", "p2", "p3", "p4"]);
     assert_eq!(next.frames[0].id, last, "the lower bound is inclusive");
 }
 
