@@ -77,6 +77,18 @@ test("an image whose schema is newer than this build is refused and left unchang
   assert.deepEqual(image, copy, "the caller's bytes are untouched");
 });
 
+test("concurrent operator cancels of one execution both succeed, once", async () => {
+  const ff = await open();
+  const { executionId } = await ff.createExecution();
+  const handle = await ff.claim({ workerId: "w" });
+  await Promise.all([ff.cancel(executionId, "a"), ff.cancel(executionId, "b")]);
+  const info = await ff.getExecution(executionId);
+  assert.equal(info.publicState, "cancelled");
+  await assert.rejects(ff.complete(handle), { kind: "contention", code: "lease_conflict" });
+  const stream = await ff.readStream(executionId, 0);
+  assert.equal(stream.closedReason, "attempt_cancelled");
+});
+
 test("openInWorker refuses where there are no Web Workers", async () => {
   await assert.rejects(openInWorker(), { name: "FlowFabricError", code: "storage_unavailable" });
 });
