@@ -179,10 +179,10 @@ fn apply_summary_patch(tx: &Tx, key: &StreamKey, patch: &Value, ts: i64) -> Resu
         last_updated_ms: ts,
     });
     summary::apply(&mut doc.document, patch);
-    summary::check_size(&doc.document)?;
+    let text = summary::to_stored_text(&doc.document)?;
     doc.version += 1;
     doc.last_updated_ms = ts;
-    tx.save_summary(key, &doc)?;
+    tx.save_summary(key, &doc, &text)?;
     Ok(doc.version)
 }
 

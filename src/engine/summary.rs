@@ -31,16 +31,18 @@ pub fn parse_patch(bytes: &[u8]) -> Result<Value> {
     Ok(patch)
 }
 
-/// Refuses a merged document that grew past [`MAX_DOCUMENT_BYTES`] (the append rolls back).
-pub fn check_size(doc: &Value) -> Result<()> {
-    let len = doc.to_string().len();
+/// Serializes a merged document for storage, refusing one that grew past
+/// [`MAX_DOCUMENT_BYTES`] (the append rolls back).
+pub fn to_stored_text(doc: &Value) -> Result<String> {
+    let text = doc.to_string();
+    let len = text.len();
     if len > MAX_DOCUMENT_BYTES {
         return Err(EngineError::new(
             crate::error::ErrorCode::RetentionLimitExceeded,
             format!("the summary document would be {len} bytes; the limit is {MAX_DOCUMENT_BYTES}"),
         ));
     }
-    Ok(())
+    Ok(text)
 }
 
 /// Merges `patch` into `doc`, then turns every sentinel string into `null`.

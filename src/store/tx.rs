@@ -281,13 +281,15 @@ impl<'a> Tx<'a> {
             .map_err(from_sqlite)
     }
 
-    pub fn save_summary(&self, key: &StreamKey, s: &Summary) -> Result<()> {
+    /// Writes a summary; `document_json` is `s.document` already serialized (the engine needs
+    /// the text anyway to enforce the size cap).
+    pub fn save_summary(&self, key: &StreamKey, s: &Summary, document_json: &str) -> Result<()> {
         self.exec_one(
             sql::UPSERT_SUMMARY,
             params![
                 key.0.as_bytes().as_slice(),
                 key.1,
-                s.document.to_string(),
+                document_json,
                 s.version as i64,
                 s.last_updated_ms,
                 s.first_applied_ms
