@@ -116,6 +116,28 @@ impl EngineError {
     }
 }
 
+/// A user-supplied string as error messages show it: quoted, cut at 80 bytes, and never a
+/// handle token. Tokens are the one credential the backend trusts, and messages end up in
+/// logs, so anything that could be one (a long run of base64) is described, not shown.
+pub fn quote(value: &str) -> String {
+    let base64ish = value.len() >= 32
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if base64ish {
+        return format!(
+            "(a {}-character base64 string, not shown: handle tokens stay out of messages)",
+            value.len()
+        );
+    }
+    if value.len() <= 80 {
+        return format!("{value:?}");
+    }
+    let mut end = 80;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}… ({} bytes)", &value[..end], value.len())
+}
+
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}: {}", self.kind().as_str(), self.code.as_str(), self.message)
@@ -134,6 +156,15 @@ mod tests {
         assert!(EngineError::new(ErrorCode::StorageBusy, "x").is_retryable());
         assert!(!EngineError::new(ErrorCode::StaleLease, "x").is_retryable());
         assert!(!EngineError::invalid("x").is_retryable());
+    }
+
+    #[test]
+    fn quote_cuts_long_values_and_never_shows_a_token() {
+        assert_eq!(quote("lane-1"), "\"lane-1\"");
+        let long = "é".repeat(100);
+        assert!(quote(&long).ends_with("(200 bytes)"), "{}", quote(&long));
+        let token = "AQIBAyoAAAB7ZnA6MH06NmY5NjE5ZmYtOGI4Ni1kMDExLWI0MmQtMDBjZjRmYzk2NGZm";
+        assert!(!quote(token).contains("AQIBA"), "{}", quote(token));
     }
 
     #[test]

@@ -224,10 +224,10 @@ fn progress_writes_and_preserves_partial_updates() {
     f.engine.progress(&h.token, Some(10.0), Some("starting")).unwrap();
     f.engine.progress(&h.token, Some(75.0), None).unwrap();
     let p = f.info(&id);
-    assert_eq!((p.progress_percent, p.progress_message.as_deref()), (Some(75.0), Some("starting")));
+    assert_eq!((p.progress.percent, p.progress.message.as_deref()), (Some(75.0), Some("starting")));
     f.engine.progress(&h.token, None, Some("winding down")).unwrap();
     let p = f.info(&id);
-    assert_eq!((p.progress_percent, p.progress_message.as_deref()), (Some(75.0), Some("winding down")));
+    assert_eq!((p.progress.percent, p.progress.message.as_deref()), (Some(75.0), Some("winding down")));
 }
 
 #[test]
@@ -236,10 +236,10 @@ fn progress_partial_update_leaves_absent_field_absent_and_both_none_is_no_op() {
     let id = f.create_default();
     let h = f.claim();
     f.engine.progress(&h.token, None, None).unwrap();
-    assert_eq!(f.info(&id).progress_percent, None);
+    assert_eq!(f.info(&id).progress.percent, None);
     f.engine.progress(&h.token, Some(25.0), None).unwrap();
-    assert_eq!(f.info(&id).progress_message, None);
-    let raw = &f.sql_rows("SELECT json_type(raw_fields, '$.progress_message') FROM ff_exec_core")[0][0];
+    assert_eq!(f.info(&id).progress.message, None);
+    let raw = &f.sql_rows("SELECT json_type(raw_fields, '$.progress.message') FROM ff_exec_core")[0][0];
     assert_eq!(raw, "NULL", "absent, not JSON null");
 }
 
@@ -532,7 +532,7 @@ fn create_stores_capabilities_tags_and_namespace() {
     );
     let info = f.info(&id);
     assert_eq!((info.namespace.as_str(), info.kind.as_str()), ("billing", "invoice"));
-    assert_eq!(info.tags, vec![("cairn.instance_id".to_string(), "i-1".to_string())]);
+    assert_eq!(info.tags, [("cairn.instance_id".to_string(), "i-1".to_string())].into());
     f.claim_as("w", &["capA", "capB"]).unwrap();
     assert_eq!(
         f.sql_rows("SELECT namespace, instance_tag FROM ff_lease_event"),
@@ -639,6 +639,17 @@ fn the_injected_clock_drives_every_timestamp() {
         f.sql_rows("SELECT lease_ttl_ms, started_at_ms FROM ff_attempt")[0],
         vec!["30000".to_string(), "43000".into()]
     );
+}
+
+#[test]
+fn an_image_with_a_negative_schema_version_is_refused_not_a_crash() {
+    let f = fixture();
+    f.create_default();
+    let mut image = f.engine.export_image().unwrap();
+    image[60..64].copy_from_slice(&(-1i32).to_be_bytes()); // user_version: a signed field
+    let err = Store::open_memory(Some(&image)).err().expect("refused");
+    assert_eq!((err.kind().as_str(), err.code), ("storage", ErrorCode::StorageUnavailable));
+    assert!(err.message.contains("-1"), "{}", err.message);
 }
 
 #[test]

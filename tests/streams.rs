@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use ff_backend_wasm::engine::TailCursor;
+use ff_backend_wasm::engine::{Follower, Purpose, StreamFeed, Topic};
 use ff_backend_wasm::model::*;
 use ff_backend_wasm::ErrorCode;
 use serde_json::json;
@@ -177,9 +177,12 @@ fn binary_payloads_round_trip_as_base64_and_text_stays_utf8() {
     f.engine.append_frame(&h.token, &FrameSpec::durable(bytes.clone())).unwrap();
     f.append(&h, "plain ✓");
     let r = f.read_all(&id, 0);
-    assert_eq!(r.frames[0].encoding, Encoding::Base64);
-    assert_eq!(ff_backend_wasm::base64::decode(&r.frames[0].payload).unwrap(), bytes);
-    assert_eq!((r.frames[1].encoding, r.frames[1].payload.as_str()), (Encoding::Utf8, "plain ✓"));
+    assert_eq!(r.frames[0].fields.encoding, Encoding::Base64);
+    assert_eq!(ff_backend_wasm::base64::decode(&r.frames[0].fields.payload).unwrap(), bytes);
+    assert_eq!(
+        (r.frames[1].fields.encoding, r.frames[1].fields.payload.as_str()),
+        (Encoding::Utf8, "plain ✓")
+    );
 }
 
 #[test]
@@ -205,9 +208,12 @@ fn frame_type_kind_and_correlation_id_are_stored() {
     };
     f.engine.append_frame(&h.token, &spec).unwrap();
     let r = f.read_all(&id, 0);
-    assert_eq!((r.frames[0].frame_type.as_str(), r.frames[0].correlation_id.clone()), ("stderr", None));
     assert_eq!(
-        (r.frames[1].frame_type.as_str(), r.frames[1].correlation_id.as_deref()),
+        (r.frames[0].fields.frame_type.as_str(), r.frames[0].fields.correlation_id.clone()),
+        ("stderr", None)
+    );
+    assert_eq!(
+        (r.frames[1].fields.frame_type.as_str(), r.frames[1].fields.correlation_id.as_deref()),
         ("agent_step", Some("c-1"))
     );
 }
@@ -281,23 +287,39 @@ fn a_retry_starts_a_new_summary() {
 // ---- best effort ----
 
 #[test]
-fn best_effort_trims_to_the_floor_including_durable_frames() {
+fn best_effort_trims_only_best_effort_frames_to_the_floor() {
+    // Decision 7: trimming counts and removes best-effort frames alone.
     let (f, id, h) = started();
-    for i in 0..10 {
+    for i in 0..300 {
         f.append(&h, &format!("durable {i}"));
     }
     let mut last = None;
     for i in 0..70 {
         last = Some(f.append_mode(&h, &format!("be {i}"), AppendMode::BestEffort { ttl_ms: 60_000 }));
     }
-    assert_eq!(last.unwrap().frame_count, 64);
+    assert_eq!(last.unwrap().frame_count, 300 + 64);
     let r = f.engine.read_stream(&id, 0, &ReadSpec { limit: 1000, ..Default::default() }).unwrap();
-    assert_eq!(r.frames.len(), 64);
-    assert!(
-        r.frames.iter().all(|fr| fr.mode == FrameMode::BestEffort),
-        "durable frames beyond K were trimmed"
-    );
-    assert_eq!(r.frames.last().unwrap().payload, "be 69");
+    let durable: Vec<_> = r.frames.iter().filter(|fr| fr.mode == FrameMode::Durable).collect();
+    let best_effort: Vec<_> = r.frames.iter().filter(|fr| fr.mode == FrameMode::BestEffort).collect();
+    assert_eq!(durable.len(), 300, "every durable frame survives best-effort appends");
+    assert_eq!(best_effort.len(), 64);
+    assert_eq!(best_effort[0].fields.payload, "be 6", "the oldest best-effort frames went first");
+    assert_eq!(r.frames.last().unwrap().fields.payload, "be 69");
+}
+
+#[test]
+fn summary_frames_are_never_trimmed_either() {
+    let (f, id, h) = started();
+    for i in 0..5 {
+        f.append_mode(&h, &format!(r#"{{"step":{i}}}"#), AppendMode::Summary);
+    }
+    for i in 0..100 {
+        f.append_mode(&h, &format!("be {i}"), AppendMode::BestEffort { ttl_ms: 60_000 });
+    }
+    f.clock.advance(10 * 60_000);
+    let r = f.engine.read_stream(&id, 0, &ReadSpec { limit: 1000, ..Default::default() }).unwrap();
+    assert_eq!(r.frames.iter().filter(|fr| fr.mode == FrameMode::Summary).count(), 5);
+    assert_eq!(r.frames.len(), 5, "the best-effort frames expired; nothing else did");
 }
 
 #[test]
@@ -313,13 +335,19 @@ fn best_effort_only_streams_expire_after_twice_the_ttl() {
 }
 
 #[test]
-fn best_effort_frames_do_not_expire_once_the_stream_held_a_durable_frame() {
+fn best_effort_frames_expire_even_in_a_stream_with_durable_frames() {
     let (f, id, h) = started();
     f.append_mode(&h, "be", AppendMode::BestEffort { ttl_ms: 1_000 });
     f.append(&h, "durable");
+    f.clock.advance(1_000);
     f.append_mode(&h, "be after", AppendMode::BestEffort { ttl_ms: 1_000 });
-    f.clock.advance(60_000);
-    assert_eq!(payloads(&f.read_all(&id, 0)), vec!["be", "durable", "be after"]);
+    f.clock.advance(1_000);
+    assert_eq!(payloads(&f.read_all(&id, 0)), vec!["durable", "be after"], "the first expired at 2 x ttl");
+    assert_eq!(payloads(&tail_now(&f, &id, "0-0")), vec!["durable", "be after"], "tails skip it too");
+    f.clock.advance(20_000);
+    assert_eq!(payloads(&f.read_all(&id, 0)), vec!["durable"]);
+    let a = f.append(&h, "durable 2");
+    assert_eq!(a.frame_count, 2, "expired frames are dropped from storage at the next append");
 }
 
 // ---- closing ----
@@ -515,7 +543,7 @@ fn a_rolled_back_append_wakes_nobody() {
     let spec = tail_spec("0-0", 1_000);
     let mut fut = pin!(f.engine.tail_stream(&id, 0, &spec, timer.sleep()));
     assert!(poll_once(fut.as_mut()).is_pending());
-    let sub = f.engine.notifier().subscribe((ExecutionId::parse(&id).unwrap(), 0));
+    let sub = f.engine.notifier().subscribe(Topic::Stream((ExecutionId::parse(&id).unwrap(), 0)));
     let signal = sub.signal();
     f.engine.append_frame(&h.token, &FrameSpec::durable("[1]").with_mode(AppendMode::Summary)).unwrap_err();
     assert!(!signal.is_fired(), "a failed append must not wake");
@@ -525,28 +553,34 @@ fn a_rolled_back_append_wakes_nobody() {
 
 // ---- the tail iterator's cursor ----
 
+fn tail_of(f: &Fixture, id: &str, limit: i64) -> Follower<StreamFeed> {
+    f.engine.follow_stream(id, 0, &TailSpec { limit, ..TailSpec::after("0-0") }).unwrap()
+}
+
 #[test]
 fn tail_cursor_yields_everything_in_order_then_finishes_at_close() {
     let (f, id, h) = started();
     f.append(&h, "1");
-    let cursor = TailCursor::new(&id, 0, "0-0", Visibility::All, 2).unwrap();
-    let next = |c: &TailCursor| {
+    let cursor = tail_of(&f, &id, 2);
+    let next = |c: &Follower<StreamFeed>| {
         let mut fut = pin!(c.next(&f.engine));
         let polled = poll_once(fut.as_mut());
         polled
     };
-    assert!(matches!(next(&cursor), Poll::Ready(Ok(Some(ref fr))) if fr.payload == "1"));
+    assert!(matches!(next(&cursor), Poll::Ready(Ok(Some(ref fr))) if fr.fields.payload == "1"));
     {
         let mut pending = pin!(cursor.next(&f.engine));
         assert!(poll_once(pending.as_mut()).is_pending());
         f.append(&h, "2");
         f.append(&h, "3");
         f.append(&h, "4");
-        assert!(matches!(poll_once(pending.as_mut()), Poll::Ready(Ok(Some(ref fr))) if fr.payload == "2"));
+        assert!(
+            matches!(poll_once(pending.as_mut()), Poll::Ready(Ok(Some(ref fr))) if fr.fields.payload == "2")
+        );
     }
     f.engine.complete(&h.token, None).unwrap();
     let rest: Vec<String> = std::iter::from_fn(|| match next(&cursor) {
-        Poll::Ready(Ok(Some(fr))) => Some(fr.payload),
+        Poll::Ready(Ok(Some(fr))) => Some(fr.fields.payload),
         _ => None,
     })
     .collect();
@@ -558,7 +592,7 @@ fn tail_cursor_yields_everything_in_order_then_finishes_at_close() {
 #[test]
 fn releasing_a_waiting_tail_cursor_ends_it_and_unregisters_the_waiter() {
     let (f, id, _) = started();
-    let cursor = TailCursor::new(&id, 0, "0-0", Visibility::All, 100).unwrap();
+    let cursor = tail_of(&f, &id, 100);
     let mut pending = pin!(cursor.next(&f.engine));
     assert!(poll_once(pending.as_mut()).is_pending());
     assert_eq!(f.engine.waiter_count(), 1);
@@ -570,7 +604,7 @@ fn releasing_a_waiting_tail_cursor_ends_it_and_unregisters_the_waiter() {
 #[test]
 fn closing_the_engine_ends_waiting_tails_with_closed() {
     let (f, id, _) = started();
-    let cursor = TailCursor::new(&id, 0, "0-0", Visibility::All, 100).unwrap();
+    let cursor = tail_of(&f, &id, 100);
     let mut pending = pin!(cursor.next(&f.engine));
     assert!(poll_once(pending.as_mut()).is_pending());
     f.engine.close();
@@ -583,8 +617,7 @@ fn closing_the_engine_ends_waiting_tails_with_closed() {
 #[test]
 fn a_thousand_waiters_on_one_stream_all_wake_and_leave_nothing_behind() {
     let (f, id, h) = started();
-    let cursors: Vec<TailCursor> =
-        (0..1000).map(|_| TailCursor::new(&id, 0, "0-0", Visibility::All, 100).unwrap()).collect();
+    let cursors: Vec<Follower<StreamFeed>> = (0..1000).map(|_| tail_of(&f, &id, 100)).collect();
     let mut futures: Vec<_> = cursors.iter().map(|c| Box::pin(c.next(&f.engine))).collect();
     for fut in &mut futures {
         assert!(poll_once(fut.as_mut()).is_pending());
@@ -594,7 +627,9 @@ fn a_thousand_waiters_on_one_stream_all_wake_and_leave_nothing_behind() {
     assert_eq!(f.engine.waiter_count(), 1000);
     f.append(&h, "fan-out");
     for fut in &mut futures {
-        assert!(matches!(poll_once(fut.as_mut()), Poll::Ready(Ok(Some(ref fr))) if fr.payload == "fan-out"));
+        assert!(
+            matches!(poll_once(fut.as_mut()), Poll::Ready(Ok(Some(ref fr))) if fr.fields.payload == "fan-out")
+        );
     }
     drop(futures);
     assert_eq!(f.engine.waiter_count(), 0);
@@ -606,7 +641,7 @@ fn a_thousand_waiters_on_one_stream_all_wake_and_leave_nothing_behind() {
 fn cancelling_before_any_claim_closes_the_first_stream_and_ends_its_tail() {
     let f = fixture();
     let id = f.create_default();
-    let cursor = TailCursor::new(&id, 0, "0-0", Visibility::All, 100).unwrap();
+    let cursor = tail_of(&f, &id, 100);
     let mut pending = pin!(cursor.next(&f.engine));
     assert!(poll_once(pending.as_mut()).is_pending());
     f.engine.cancel(&CancelTarget::Execution(id.clone()), None).unwrap();
@@ -645,7 +680,7 @@ fn an_empty_frame_type_falls_back_to_the_kind() {
     let spec =
         FrameSpec { kind: FrameKind::Event, frame_type: Some(String::new()), ..FrameSpec::durable("e") };
     f.engine.append_frame(&h.token, &spec).unwrap();
-    assert_eq!(f.read_all(&id, 0).frames[0].frame_type, "event");
+    assert_eq!(f.read_all(&id, 0).frames[0].fields.frame_type, "event");
 }
 
 #[test]
@@ -671,4 +706,61 @@ fn a_hostile_image_with_negative_frame_ids_reads_as_corruption_not_a_crash() {
     );
     let err = engine.read_stream(&id, 0, &ReadSpec::default()).unwrap_err();
     assert_eq!(err.code, ErrorCode::Corruption);
+}
+
+// ---- hardening: tails on the attempt a reclaim would run ----
+
+/// Claims, lets the lease expire and finds it expired, then parks a tail on attempt 1 (the
+/// attempt the reclaim would run).
+fn expired_with_a_tail_on_the_next_attempt(f: &Fixture) -> (String, Follower<StreamFeed>) {
+    let id = f.create_default();
+    f.claim();
+    f.clock.advance(30_000);
+    assert_eq!(f.engine.reclaim_expired().unwrap(), 1);
+    let tail = f.engine.follow_stream(&id, 1, &TailSpec::after("0-0")).unwrap();
+    (id, tail)
+}
+
+#[test]
+fn cancelling_after_a_lease_expired_ends_a_tail_on_the_next_attempt() {
+    let f = fixture();
+    let (id, tail) = expired_with_a_tail_on_the_next_attempt(&f);
+    let mut pending = pin!(tail.next(&f.engine));
+    assert!(poll_once(pending.as_mut()).is_pending());
+    f.engine.cancel(&CancelTarget::Execution(id.clone()), None).unwrap();
+    assert!(matches!(poll_once(pending.as_mut()), Poll::Ready(Ok(None))));
+    assert_eq!(f.read_all(&id, 1).closed_reason.as_deref(), Some("attempt_cancelled"));
+    assert_eq!(f.read_all(&id, 0).closed_reason.as_deref(), Some("lease_expired"), "first close wins");
+    assert_eq!(f.engine.waiter_count(), 0);
+}
+
+#[test]
+fn failing_at_the_reclaim_cap_ends_a_tail_on_the_next_attempt() {
+    let f = fixture();
+    let id = f.create_default();
+    f.claim();
+    for _ in 1..=ff_backend_wasm::engine::RECLAIM_CAP {
+        f.clock.advance(30_000);
+        f.claim();
+    }
+    let last = f.info(&id).attempt_index;
+    let tail = f.engine.follow_stream(&id, last + 1, &TailSpec::after("0-0")).unwrap();
+    let mut pending = pin!(tail.next(&f.engine));
+    assert!(poll_once(pending.as_mut()).is_pending());
+    f.clock.advance(30_000);
+    f.engine.reclaim_expired().unwrap();
+    assert_eq!(f.info(&id).public_state, PublicState::Failed);
+    assert!(matches!(poll_once(pending.as_mut()), Poll::Ready(Ok(None))));
+    assert_eq!(f.read_all(&id, last + 1).closed_reason.as_deref(), Some("attempt_failure"));
+    assert_eq!(f.read_all(&id, last).closed_reason.as_deref(), Some("lease_expired"));
+}
+
+#[test]
+fn check_handle_reports_the_fence_error_of_a_dead_handle() {
+    let (f, _, h) = started();
+    f.engine.check_handle(&h.token, Purpose::Append).unwrap();
+    f.engine.complete(&h.token, None).unwrap();
+    assert_eq!(code(f.engine.check_handle(&h.token, Purpose::Append)), "stream_closed");
+    assert_eq!(code(f.engine.check_handle(&h.token, Purpose::Lease)), "execution_not_active");
+    assert_eq!(code(f.engine.check_handle("garbage", Purpose::Lease)), "corruption");
 }

@@ -1,6 +1,6 @@
 //! Stream cursors: `"start"`, `"end"`, `"<ms>"` and `"<ms>-<seq>"`.
 
-use crate::error::{EngineError, Result};
+use crate::error::{quote, EngineError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
@@ -16,7 +16,9 @@ pub enum Cursor {
 impl Cursor {
     /// Parses a cursor; `field` names the option in the error message.
     pub fn parse(text: &str, field: &str) -> Result<Cursor> {
-        let bad = |why: &str| EngineError::invalid(format!("{field} {text:?} is not a stream cursor: {why}"));
+        let bad = |why: &str| {
+            EngineError::invalid(format!("{field} {} is not a stream cursor: {why}", quote(text)))
+        };
         match text {
             "start" => return Ok(Cursor::Start),
             "end" => return Ok(Cursor::End),
@@ -61,7 +63,8 @@ impl Cursor {
         match self {
             Cursor::At { ms, seq } => Ok((ms, seq.unwrap_or(0))),
             _ => Err(EngineError::invalid(format!(
-                "{field} {text:?}: tails need a concrete cursor (\"<ms>-<seq>\", e.g. \"0-0\"), not start/end"
+                "{field} {}: tails need a concrete cursor (\"<ms>-<seq>\", e.g. \"0-0\"), not start/end",
+                quote(text)
             ))),
         }
     }

@@ -5,14 +5,11 @@
 use super::fence::{self, Fenced, Purpose};
 use super::lifecycle::{self, LeaseGrant, RECLAIM_CAP};
 use super::token::{self, TokenData};
-use super::validate::{self, MAX_BLOB_BYTES};
-use super::{retry, Engine, Wakes};
+use super::validate::{self, MAX_BLOB_BYTES, NAME_MAX, TEXT_MAX};
+use super::{retry, Engine, Topic, Wakes};
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::model::*;
 use crate::store::Tx;
-
-const NAME_MAX: usize = 256;
-const TEXT_MAX: usize = 65_536;
 
 impl Engine {
     pub fn create_execution(&self, spec: &CreateSpec) -> Result<Created> {
@@ -20,21 +17,11 @@ impl Engine {
         validate::name("namespace", &spec.namespace, NAME_MAX)?;
         validate::name("kind", &spec.kind, NAME_MAX)?;
         validate::int_range("priority", spec.priority, i32::MIN as i64, i32::MAX as i64)?;
-        if spec.capabilities.len() > 256 {
-            return Err(EngineError::invalid(format!(
-                "capabilities has {} entries; the limit is 256",
-                spec.capabilities.len()
-            )));
-        }
+        validate::count("capabilities", spec.capabilities.len(), 256)?;
         for cap in &spec.capabilities {
             validate::name("capabilities[]", cap, NAME_MAX)?;
         }
-        if spec.tags.len() > 256 {
-            return Err(EngineError::invalid(format!(
-                "tags has {} entries; the limit is 256",
-                spec.tags.len()
-            )));
-        }
+        validate::count("tags", spec.tags.len(), 256)?;
         for (k, v) in &spec.tags {
             validate::name("tags key", k, NAME_MAX)?;
             validate::text(&format!("tags.{k}"), v, TEXT_MAX)?;
@@ -61,35 +48,7 @@ impl Engine {
     pub fn get_execution(&self, execution_id: &str) -> Result<Option<ExecutionInfo>> {
         let id = ExecutionId::parse(execution_id)?;
         let now = self.now()?;
-        let Some(e) = self.read(|tx| tx.exec(&id))? else { return Ok(None) };
-        let tags = e
-            .raw_fields
-            .get("tags")
-            .and_then(|t| t.as_object())
-            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
-            .unwrap_or_default();
-        Ok(Some(ExecutionInfo {
-            execution_id: id.to_string(),
-            lane: e.lane.clone(),
-            namespace: e.raw_str("namespace").unwrap_or("default").into(),
-            kind: e.raw_str("execution_kind").unwrap_or("task").into(),
-            priority: e.priority,
-            attempt_index: e.attempt_index,
-            lifecycle_phase: e.phase,
-            public_state: lifecycle::public_state_at(&e, now),
-            terminal_outcome: e.terminal_outcome,
-            created_at_ms: e.created_at_ms,
-            started_at_ms: e.started_at_ms,
-            terminal_at_ms: e.terminal_at_ms,
-            progress_percent: e.raw_fields.get("progress_pct").and_then(|v| v.as_f64()),
-            progress_message: e.raw_str("progress_message").map(Into::into),
-            last_failure: e.raw_str("last_failure_message").map(Into::into),
-            lease_reclaim_count: e.lease_reclaim_count,
-            delay_until_ms: e.delay_until_ms,
-            tags,
-            payload: e.payload,
-            result: e.result,
-        }))
+        Ok(self.read(|tx| tx.exec(&id))?.map(|row| execution_info(row, now)))
     }
 
     /// Takes the next eligible execution of a lane, or `None`. Never blocks. Expired leases are
@@ -99,6 +58,7 @@ impl Engine {
         validate::name("workerId", &spec.worker_id, NAME_MAX)?;
         validate::name("workerInstanceId", &spec.worker_instance_id, NAME_MAX)?;
         validate::int_range("leaseTtlMs", spec.lease_ttl_ms, 1, u32::MAX as i64)?;
+        validate::count("capabilities", spec.capabilities.len(), 256)?;
         let capabilities: Vec<String> = spec.capabilities.iter().filter(|c| !c.is_empty()).cloned().collect();
         let now = self.now()?;
         let (attempt_id, lease_id) = (self.random16(), self.random16());
@@ -113,12 +73,15 @@ impl Engine {
                 worker_instance_id: &spec.worker_instance_id,
                 ttl_ms: spec.lease_ttl_ms,
             };
-            let (attempt, kind) = lifecycle::start_attempt(&mut exec, current.as_ref(), &grant, now);
+            let (attempt, kind) = lifecycle::start_attempt(&mut exec, current.as_ref(), &grant, now)?;
             tx.upsert_attempt(&attempt)?;
             tx.update_exec(&exec)?;
-            let event =
-                if kind == HandleKind::Reclaimed { LeaseEvent::Reclaimed } else { LeaseEvent::Acquired };
-            tx.lease_event(&exec, event, now)?;
+            let event = if kind == HandleKind::Reclaimed {
+                LeaseEventKind::Reclaimed
+            } else {
+                LeaseEventKind::Acquired
+            };
+            emit_lease(tx, wakes, &exec, &attempt, event, now)?;
             let data = TokenData {
                 kind,
                 execution_id: exec.id,
@@ -140,6 +103,15 @@ impl Engine {
         })
     }
 
+    /// Runs decision 2's fence for `token` alone, in a read transaction: `Ok` while the handle
+    /// may still `purpose`. The facade asks this when a call's other arguments are unusable,
+    /// so that a dead handle is reported as dead whatever else is wrong.
+    pub fn check_handle(&self, token_text: &str, purpose: Purpose) -> Result<()> {
+        let token = fence::decode(token_text)?;
+        let now = self.now()?;
+        self.read(|tx| fence::check(tx, token, now, purpose).map(|_| ()))
+    }
+
     /// Runs a handle operation: decode, then fence and act inside one transaction. `act`
     /// checks its other inputs itself, after the fence: a dead or forged handle is reported
     /// as such (decision 2's order) even when the rest of the call is also wrong.
@@ -158,11 +130,11 @@ impl Engine {
     }
 
     pub fn renew(&self, token: &str) -> Result<Renewal> {
-        self.with_lease(token, Purpose::Lease, |tx, mut f, now, _| {
+        self.with_lease(token, Purpose::Lease, |tx, mut f, now, wakes| {
             let expires = now.saturating_add(f.attempt.lease_ttl_ms);
             f.attempt.lease_expires_at_ms = Some(expires);
             tx.upsert_attempt(&f.attempt)?;
-            tx.lease_event(&f.exec, LeaseEvent::Renewed, now)?;
+            emit_lease(tx, wakes, &f.exec, &f.attempt, LeaseEventKind::Renewed, now)?;
             Ok(Renewal { lease_epoch: f.attempt.lease_epoch, expires_at_ms: expires })
         })
     }
@@ -196,7 +168,7 @@ impl Engine {
             lifecycle::make_terminal(&mut f.exec, TerminalOutcome::Success, now);
             f.exec.result = result;
             save_ended(tx, &f, CloseReason::AttemptSuccess, now, wakes)?;
-            tx.completion_event(&f.exec, TerminalOutcome::Success, now)
+            emit_completion(tx, wakes, &f.exec, TerminalOutcome::Success, now)
         })
     }
 
@@ -212,7 +184,7 @@ impl Engine {
             let outcome = match delay {
                 Some(delay_ms) => {
                     lifecycle::end_attempt(&mut f.attempt, AttemptOutcome::Retry, now);
-                    let at = lifecycle::schedule_retry(&mut f.exec, delay_ms, now);
+                    let at = lifecycle::schedule_retry(&mut f.exec, delay_ms, now)?;
                     FailOutcome::RetryScheduled {
                         delay_until_ms: at,
                         next_attempt_index: f.exec.attempt_index,
@@ -221,7 +193,7 @@ impl Engine {
                 None => {
                     lifecycle::end_attempt(&mut f.attempt, AttemptOutcome::Failed, now);
                     lifecycle::make_terminal(&mut f.exec, TerminalOutcome::Failed, now);
-                    tx.completion_event(&f.exec, TerminalOutcome::Failed, now)?;
+                    emit_completion(tx, wakes, &f.exec, TerminalOutcome::Failed, now)?;
                     FailOutcome::TerminalFailed
                 }
             };
@@ -253,11 +225,71 @@ impl Engine {
         }
     }
 
-    /// Ends every attempt whose lease has expired; returns how many.
+    /// Ends every attempt whose lease has expired; returns how many executions were made
+    /// reclaimable.
     pub fn reclaim_expired(&self) -> Result<u32> {
         let now = self.now()?;
         self.write(|tx, wakes| expire_leases(tx, now, wakes))
     }
+}
+
+/// The public view of an execution row, as of `now`.
+pub(super) fn execution_info(e: ExecRow, now: i64) -> ExecutionInfo {
+    let tags = e
+        .raw_fields
+        .get("tags")
+        .and_then(|t| t.as_object())
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+        .unwrap_or_default();
+    ExecutionInfo {
+        execution_id: e.id.to_string(),
+        namespace: e.raw_str("namespace").unwrap_or("default").into(),
+        kind: e.raw_str("execution_kind").unwrap_or("task").into(),
+        priority: e.priority,
+        attempt_index: e.attempt_index,
+        lifecycle_phase: e.phase,
+        public_state: lifecycle::public_state_at(&e, now),
+        terminal_outcome: e.terminal_outcome,
+        created_at_ms: e.created_at_ms,
+        started_at_ms: e.started_at_ms,
+        terminal_at_ms: e.terminal_at_ms,
+        delay_until_ms: e.delay_until_ms,
+        progress: Progress {
+            percent: e.raw_fields.get("progress_pct").and_then(|v| v.as_f64()),
+            message: e.raw_str("progress_message").map(Into::into),
+        },
+        last_failure: e.raw_str("last_failure_message").map(Into::into),
+        lease_reclaim_count: e.lease_reclaim_count,
+        tags,
+        lane: e.lane,
+        payload: e.payload,
+        result: e.result,
+    }
+}
+
+fn emit_lease(
+    tx: &Tx,
+    wakes: &mut Wakes,
+    exec: &ExecRow,
+    attempt: &AttemptRow,
+    event: LeaseEventKind,
+    now: i64,
+) -> Result<()> {
+    tx.lease_event(exec, attempt, event, now)?;
+    wakes.add(Topic::LeaseEvents);
+    Ok(())
+}
+
+fn emit_completion(
+    tx: &Tx,
+    wakes: &mut Wakes,
+    exec: &ExecRow,
+    outcome: TerminalOutcome,
+    now: i64,
+) -> Result<()> {
+    tx.completion_event(exec, outcome, now)?;
+    wakes.add(Topic::Completions);
+    Ok(())
 }
 
 /// Saves an attempt that just ended and its execution, revokes the lease in the outbox and
@@ -265,21 +297,30 @@ impl Engine {
 fn save_ended(tx: &Tx, f: &Fenced, reason: CloseReason, now: i64, wakes: &mut Wakes) -> Result<()> {
     tx.upsert_attempt(&f.attempt)?;
     tx.update_exec(&f.exec)?;
-    tx.lease_event(&f.exec, LeaseEvent::Revoked, now)?;
-    close_stream(tx, &f.attempt, reason, now, wakes)
+    emit_lease(tx, wakes, &f.exec, &f.attempt, LeaseEventKind::Revoked, now)?;
+    close_stream(tx, (f.attempt.execution_id, f.attempt.attempt_index), reason, now, wakes)
 }
 
-fn close_stream(
+/// Closes a stream (the first close wins) and wakes its waiters after commit.
+fn close_stream(tx: &Tx, key: StreamKey, reason: CloseReason, now: i64, wakes: &mut Wakes) -> Result<()> {
+    tx.close_stream(&key, reason, now)?;
+    wakes.add(Topic::Stream(key));
+    Ok(())
+}
+
+/// An execution is about to become terminal without a live attempt to end: close the stream a
+/// tail may be waiting on for its next output (see [`lifecycle::pending_attempt_index`]).
+fn close_pending_stream(
     tx: &Tx,
-    attempt: &AttemptRow,
+    exec: &ExecRow,
     reason: CloseReason,
     now: i64,
     wakes: &mut Wakes,
 ) -> Result<()> {
-    let key = (attempt.execution_id, attempt.attempt_index);
-    tx.close_stream(&key, reason, now)?;
-    wakes.add(key);
-    Ok(())
+    match lifecycle::pending_attempt_index(exec) {
+        Some(index) => close_stream(tx, (exec.id, index), reason, now, wakes),
+        None => Ok(()),
+    }
 }
 
 fn cancel_exec(
@@ -304,45 +345,46 @@ fn cancel_exec(
         // Bump the epoch as the reference does, so the holder's handle fails with lease_conflict.
         lifecycle::end_attempt(&mut attempt, AttemptOutcome::Cancelled, now);
         attempt.worker_instance_id = None;
-        attempt.lease_epoch += 1;
+        attempt.lease_epoch = lifecycle::next_epoch(attempt.lease_epoch)?;
         tx.upsert_attempt(&attempt)?;
-        tx.lease_event(&exec, LeaseEvent::Revoked, now)?;
+        emit_lease(tx, wakes, &exec, &attempt, LeaseEventKind::Revoked, now)?;
     }
-    // The current (or next) attempt's stream closes even if no attempt ever started on it, so
-    // a tail waiting there ends instead of waiting forever.
-    let key = (exec.id, exec.attempt_index);
-    tx.close_stream(&key, CloseReason::AttemptCancelled, now)?;
-    wakes.add(key);
+    // The current attempt's stream closes even if no attempt ever started on it, and so does
+    // the next one when a reclaim was pending, so a tail waiting there ends.
+    close_stream(tx, (exec.id, exec.attempt_index), CloseReason::AttemptCancelled, now, wakes)?;
+    close_pending_stream(tx, &exec, CloseReason::AttemptCancelled, now, wakes)?;
     lifecycle::make_terminal(&mut exec, TerminalOutcome::Cancelled, now);
     exec.cancellation_reason = exec.cancellation_reason.take().or(reason.map(Into::into));
     exec.cancelled_by = exec.cancelled_by.take().or(Some(by.into()));
     tx.update_exec(&exec)?;
-    tx.completion_event(&exec, TerminalOutcome::Cancelled, now)
+    emit_completion(tx, wakes, &exec, TerminalOutcome::Cancelled, now)
 }
 
 /// API.md decision 4: an expired lease ends its attempt (`lease_expired`); the execution is
 /// reclaimed by the next claim, or fails once it was reclaimed `RECLAIM_CAP` times. Returns how
 /// many executions were made reclaimable.
 fn expire_leases(tx: &Tx, now: i64, wakes: &mut Wakes) -> Result<u32> {
-    let expired = tx.expired_leases(now)?;
     let mut reclaimable = 0;
-    for (id, index) in &expired {
-        let mut attempt = tx.attempt(id, *index)?.expect("listed attempt exists");
+    for (id, index) in tx.expired_leases(now)? {
+        // Listed a moment ago in this same transaction, so it exists.
+        let Some(mut attempt) = tx.attempt(&id, index)? else { continue };
         lifecycle::end_attempt(&mut attempt, AttemptOutcome::InterruptedReclaimed, now);
         tx.upsert_attempt(&attempt)?;
-        close_stream(tx, &attempt, CloseReason::LeaseExpired, now, wakes)?;
-        let Some(mut exec) = tx.exec(id)? else { continue };
-        if exec.phase != LifecyclePhase::Active || exec.attempt_index != *index {
+        close_stream(tx, (id, index), CloseReason::LeaseExpired, now, wakes)?;
+        let Some(mut exec) = tx.exec(&id)? else { continue };
+        if exec.phase != LifecyclePhase::Active || exec.attempt_index != index {
             continue;
         }
-        tx.lease_event(&exec, LeaseEvent::Expired, now)?;
+        emit_lease(tx, wakes, &exec, &attempt, LeaseEventKind::Expired, now)?;
         if exec.lease_reclaim_count >= RECLAIM_CAP {
             exec.raw_fields.insert(
                 "last_failure_message".into(),
                 format!("lease expired after {RECLAIM_CAP} reclaims; the execution is failed").into(),
             );
+            lifecycle::interrupt(&mut exec, now);
+            close_pending_stream(tx, &exec, CloseReason::AttemptFailure, now, wakes)?;
             lifecycle::make_terminal(&mut exec, TerminalOutcome::Failed, now);
-            tx.completion_event(&exec, TerminalOutcome::Failed, now)?;
+            emit_completion(tx, wakes, &exec, TerminalOutcome::Failed, now)?;
         } else {
             lifecycle::interrupt(&mut exec, now);
             reclaimable += 1;

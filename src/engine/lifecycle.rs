@@ -1,6 +1,7 @@
 //! The execution state machine as pure functions over stored rows: given the rows and `now`,
 //! change them. No I/O here; `executions.rs` loads, calls these, and saves.
 
+use crate::error::{EngineError, ErrorCode, Result};
 use crate::model::*;
 use serde_json::{json, Map, Value};
 
@@ -66,14 +67,14 @@ pub fn start_attempt(
     current: Option<&AttemptRow>,
     grant: &LeaseGrant,
     now: i64,
-) -> (AttemptRow, HandleKind) {
+) -> Result<(AttemptRow, HandleKind)> {
     let reclaim = exec.attempt_state == AttemptState::AttemptInterrupted;
     let (index, epoch, kind) = if reclaim {
-        exec.lease_reclaim_count += 1;
+        exec.lease_reclaim_count = exec.lease_reclaim_count.saturating_add(1);
         let prior = current.map_or(0, |a| a.lease_epoch);
-        (exec.attempt_index + 1, prior + 1, HandleKind::Reclaimed)
+        (next_index(exec)?, next_epoch(prior)?, HandleKind::Reclaimed)
     } else {
-        (exec.attempt_index, current.map_or(1, |a| a.lease_epoch + 1), HandleKind::Fresh)
+        (exec.attempt_index, current.map_or(Ok(1), |a| next_epoch(a.lease_epoch))?, HandleKind::Fresh)
     };
     exec.attempt_index = index;
     exec.phase = LifecyclePhase::Active;
@@ -97,7 +98,39 @@ pub fn start_attempt(
         terminal_at_ms: None,
         outcome: None,
     };
-    (attempt, kind)
+    Ok((attempt, kind))
+}
+
+/// The attempt index after the current one. Only a damaged file can make it overflow.
+pub fn next_index(exec: &ExecRow) -> Result<u32> {
+    exec.attempt_index.checked_add(1).ok_or_else(|| damaged(exec, "attempt_index"))
+}
+
+/// The next lease epoch; stored epochs are i64, so the epoch must stay within that.
+pub fn next_epoch(epoch: u64) -> Result<u64> {
+    epoch.checked_add(1).filter(|e| *e <= i64::MAX as u64).ok_or_else(|| {
+        EngineError::new(
+            ErrorCode::Corruption,
+            format!("stored lease_epoch {epoch} is damaged: it cannot grow"),
+        )
+    })
+}
+
+fn damaged(exec: &ExecRow, what: &str) -> EngineError {
+    EngineError::new(
+        ErrorCode::Corruption,
+        format!("stored {what} of execution {} is damaged: it cannot grow", exec.id),
+    )
+}
+
+/// The attempt index whose stream a tail waiting on this execution's next output is on: the
+/// current attempt, or, once its lease expired, the one its reclaim will run. Terminal paths
+/// close it so such a tail ends.
+pub fn pending_attempt_index(exec: &ExecRow) -> Option<u32> {
+    match exec.attempt_state {
+        AttemptState::AttemptInterrupted => exec.attempt_index.checked_add(1),
+        _ => Some(exec.attempt_index),
+    }
 }
 
 /// Ends an attempt: no live lease any more.
@@ -122,10 +155,10 @@ pub fn make_terminal(exec: &mut ExecRow, outcome: TerminalOutcome, now: i64) {
 }
 
 /// Schedules the next attempt after a failure, claimable at `now + delay_ms`.
-pub fn schedule_retry(exec: &mut ExecRow, delay_ms: u64, now: i64) -> i64 {
-    let at = now.saturating_add(delay_ms as i64);
+pub fn schedule_retry(exec: &mut ExecRow, delay_ms: u64, now: i64) -> Result<i64> {
+    let at = now.saturating_add(i64::try_from(delay_ms).unwrap_or(i64::MAX));
     let delayed = at > now;
-    exec.attempt_index += 1;
+    exec.attempt_index = next_index(exec)?;
     exec.phase = LifecyclePhase::Runnable;
     exec.ownership = Ownership::Unowned;
     exec.eligibility = if delayed { Eligibility::NotEligibleUntilTime } else { Eligibility::EligibleNow };
@@ -133,10 +166,10 @@ pub fn schedule_retry(exec: &mut ExecRow, delay_ms: u64, now: i64) -> i64 {
     exec.public_state = if delayed { PublicState::Delayed } else { PublicState::Waiting };
     exec.blocking_reason = delayed.then(|| "waiting_for_retry_backoff".into());
     exec.delay_until_ms = delayed.then_some(at);
-    let retries = retry_count(exec) + 1;
+    let retries = retry_count(exec).saturating_add(1);
     exec.raw_fields.insert("retry_count".into(), json!(retries.to_string()));
     touch(exec, now);
-    at
+    Ok(at)
 }
 
 /// An expired lease interrupted the attempt: claimable again, to be reclaimed at a new index.
@@ -197,7 +230,7 @@ mod tests {
     #[test]
     fn first_claim_starts_attempt_zero_at_epoch_one() {
         let mut e = exec();
-        let (a, kind) = start_attempt(&mut e, None, &GRANT, 2000);
+        let (a, kind) = start_attempt(&mut e, None, &GRANT, 2000).unwrap();
         assert_eq!((a.attempt_index, a.lease_epoch, kind), (0, 1, HandleKind::Fresh));
         assert_eq!(a.lease_expires_at_ms, Some(2500));
         assert_eq!(
@@ -209,10 +242,10 @@ mod tests {
     #[test]
     fn reclaim_takes_a_new_index_and_a_higher_epoch_and_keeps_started_at() {
         let mut e = exec();
-        let (mut a, _) = start_attempt(&mut e, None, &GRANT, 2000);
+        let (mut a, _) = start_attempt(&mut e, None, &GRANT, 2000).unwrap();
         end_attempt(&mut a, AttemptOutcome::InterruptedReclaimed, 3000);
         interrupt(&mut e, 3000);
-        let (b, kind) = start_attempt(&mut e, Some(&a), &GRANT, 4000);
+        let (b, kind) = start_attempt(&mut e, Some(&a), &GRANT, 4000).unwrap();
         assert_eq!((b.attempt_index, b.lease_epoch, kind), (1, 2, HandleKind::Reclaimed));
         assert_eq!((e.lease_reclaim_count, e.started_at_ms), (1, Some(2000)));
     }
@@ -220,11 +253,34 @@ mod tests {
     #[test]
     fn retry_moves_to_the_next_index_and_counts() {
         let mut e = exec();
-        start_attempt(&mut e, None, &GRANT, 2000);
-        assert_eq!(schedule_retry(&mut e, 1000, 2100), 3100);
+        start_attempt(&mut e, None, &GRANT, 2000).unwrap();
+        assert_eq!(schedule_retry(&mut e, 1000, 2100).unwrap(), 3100);
         assert_eq!((e.attempt_index, e.public_state, retry_count(&e)), (1, PublicState::Delayed, 1));
-        assert_eq!(schedule_retry(&mut e, 0, 2200), 2200);
+        assert_eq!(schedule_retry(&mut e, 0, 2200).unwrap(), 2200);
         assert_eq!((e.public_state, e.delay_until_ms, retry_count(&e)), (PublicState::Waiting, None, 2));
+    }
+
+    #[test]
+    fn damaged_counters_are_corruption_not_overflow() {
+        let mut e = exec();
+        e.attempt_index = u32::MAX;
+        assert_eq!(schedule_retry(&mut e, 0, 1).unwrap_err().code, ErrorCode::Corruption);
+        assert_eq!(next_epoch(i64::MAX as u64).unwrap_err().code, ErrorCode::Corruption);
+        e.attempt_state = AttemptState::AttemptInterrupted;
+        assert_eq!(pending_attempt_index(&e), None);
+        let a =
+            AttemptRow { lease_epoch: u64::MAX, ..start_attempt(&mut exec(), None, &GRANT, 1).unwrap().0 };
+        assert_eq!(start_attempt(&mut exec(), Some(&a), &GRANT, 2).unwrap_err().code, ErrorCode::Corruption);
+    }
+
+    #[test]
+    fn the_pending_attempt_is_the_next_one_once_a_lease_expired() {
+        let mut e = exec();
+        assert_eq!(pending_attempt_index(&e), Some(0));
+        let (mut a, _) = start_attempt(&mut e, None, &GRANT, 2000).unwrap();
+        end_attempt(&mut a, AttemptOutcome::InterruptedReclaimed, 3000);
+        interrupt(&mut e, 3000);
+        assert_eq!(pending_attempt_index(&e), Some(1));
     }
 
     #[test]

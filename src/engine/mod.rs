@@ -5,8 +5,10 @@
 //! and fired only after the commit; a failed mutation wakes nobody.
 
 mod cursor;
+mod events;
 mod executions;
 mod fence;
+mod follow;
 mod lifecycle;
 mod notify;
 mod retry;
@@ -18,9 +20,10 @@ mod trim;
 mod validate;
 
 pub use cursor::Cursor;
+pub use fence::Purpose;
+pub use follow::{CompletionFeed, Feed, Follower, LeaseFeed, StreamFeed};
 pub use lifecycle::RECLAIM_CAP;
-pub use notify::{Notifier, Signal, StreamKey, Subscription};
-pub use tail::TailCursor;
+pub use notify::{Notifier, Signal, StreamKey, Subscription, Topic};
 
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::host::Host;
@@ -33,12 +36,12 @@ pub struct Engine {
     notifier: Notifier,
 }
 
-/// Streams whose waiters must hear about a committed change.
+/// Topics whose waiters must hear about a committed change.
 #[derive(Default)]
-pub(crate) struct Wakes(Vec<StreamKey>);
+pub(crate) struct Wakes(Vec<Topic>);
 
 impl Wakes {
-    pub(crate) fn add(&mut self, key: StreamKey) {
+    pub(crate) fn add(&mut self, key: Topic) {
         if !self.0.contains(&key) {
             self.0.push(key);
         }
@@ -54,7 +57,7 @@ impl Engine {
         &self.notifier
     }
 
-    /// Tail waiters currently registered (0 when no tail is waiting).
+    /// Waiters currently registered, of tails and event followers (0 when none is waiting).
     pub fn waiter_count(&self) -> usize {
         self.notifier.waiter_count()
     }

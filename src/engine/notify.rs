@@ -1,17 +1,17 @@
-//! Wakeups for stream waiters.
+//! Wakeups for waiters: stream tails and the followers of the two outboxes.
 //!
 //! Invariants:
 //! 1. A wakeup carries no data. A woken waiter re-reads the tables, so a wakeup that arrives
-//!    early, twice, or for a frame it filters out costs one query and loses nothing.
-//! 2. Waiters are keyed by stream (execution, attempt): `wake(key)` touches only that stream's
-//!    waiters. Engines fire wakeups only after their transaction committed.
+//!    early, twice, or for a row it filters out costs one query and loses nothing.
+//! 2. Waiters are keyed by [`Topic`]: `wake(topic)` touches only that topic's waiters (one
+//!    stream, or one outbox). Engines fire wakeups only after their transaction committed.
 //! 3. A waiter subscribes *before* it queries, so an append that commits between its query and
 //!    its wait still wakes it.
 //! 4. Dropping a [`Subscription`] unregisters it; the registry never holds dead waiters.
 //!
 //! Single-threaded by design (wasm has one thread per instance): `Rc` and `RefCell`, no locks.
 
-use crate::model::ExecutionId;
+pub use crate::model::StreamKey;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,7 +19,16 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
-pub type StreamKey = (ExecutionId, u32);
+/// What a waiter waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// New frames or the close of one (execution, attempt) stream.
+    Stream(StreamKey),
+    /// New rows in the completion outbox.
+    Completions,
+    /// New rows in the lease-event outbox.
+    LeaseEvents,
+}
 
 /// The shared state of one waiter: fired once, wakes whoever polls it.
 #[derive(Default)]
@@ -54,7 +63,7 @@ impl Signal {
 #[derive(Default)]
 struct Registry {
     next_id: u64,
-    waiters: HashMap<StreamKey, Vec<(u64, Rc<Signal>)>>,
+    waiters: HashMap<Topic, Vec<(u64, Rc<Signal>)>>,
 }
 
 #[derive(Default, Clone)]
@@ -64,7 +73,7 @@ pub struct Notifier {
 
 impl Notifier {
     /// Registers a waiter on `key`; it is woken by the next `wake(key)` after this call.
-    pub fn subscribe(&self, key: StreamKey) -> Subscription {
+    pub fn subscribe(&self, key: Topic) -> Subscription {
         let signal = Rc::new(Signal::default());
         let mut reg = self.registry.borrow_mut();
         let id = reg.next_id;
@@ -73,8 +82,8 @@ impl Notifier {
         Subscription { key, id, signal, registry: Rc::downgrade(&self.registry) }
     }
 
-    /// Wakes every waiter of one stream.
-    pub fn wake(&self, key: &StreamKey) {
+    /// Wakes every waiter of one topic.
+    pub fn wake(&self, key: &Topic) {
         let signals: Vec<Rc<Signal>> = match self.registry.borrow().waiters.get(key) {
             Some(list) => list.iter().map(|(_, s)| s.clone()).collect(),
             None => return,
@@ -85,7 +94,7 @@ impl Notifier {
         }
     }
 
-    /// Wakes every waiter of every stream (used when the database closes).
+    /// Wakes every waiter of every topic (used when the database closes).
     pub fn wake_all(&self) {
         let signals: Vec<Rc<Signal>> =
             self.registry.borrow().waiters.values().flatten().map(|(_, s)| s.clone()).collect();
@@ -94,7 +103,7 @@ impl Notifier {
         }
     }
 
-    /// Registered waiters, across all streams: 0 once every tail has finished or been released.
+    /// Registered waiters, across all topics: 0 once every follower has finished or been released.
     pub fn waiter_count(&self) -> usize {
         self.registry.borrow().waiters.values().map(Vec::len).sum()
     }
@@ -102,7 +111,7 @@ impl Notifier {
 
 /// A registered waiter. Await it (or poll its signal) to wait for the next wakeup.
 pub struct Subscription {
-    key: StreamKey,
+    key: Topic,
     id: u64,
     signal: Rc<Signal>,
     registry: Weak<RefCell<Registry>>,
@@ -140,8 +149,10 @@ impl Drop for Subscription {
 mod tests {
     use super::*;
 
-    fn key(n: u8, attempt: u32) -> StreamKey {
-        (ExecutionId::from_random([n; 16]), attempt)
+    use crate::model::ExecutionId;
+
+    fn key(n: u8, attempt: u32) -> Topic {
+        Topic::Stream((ExecutionId::from_random([n; 16]), attempt))
     }
 
     #[test]
@@ -151,9 +162,13 @@ mod tests {
         let a2 = n.subscribe(key(1, 0));
         let other_attempt = n.subscribe(key(1, 1));
         let other_exec = n.subscribe(key(2, 0));
+        let outbox = n.subscribe(Topic::Completions);
         n.wake(&key(1, 0));
         assert!(a1.signal.is_fired() && a2.signal.is_fired());
         assert!(!other_attempt.signal.is_fired() && !other_exec.signal.is_fired());
+        assert!(!outbox.signal.is_fired());
+        n.wake(&Topic::Completions);
+        assert!(outbox.signal.is_fired() && !other_exec.signal.is_fired());
     }
 
     #[test]

@@ -1,23 +1,17 @@
 //! Input rules shared by the operations. Every message names the option and the bad value.
 
-use crate::error::{EngineError, ErrorCode, Result};
+use crate::error::{quote as shown, EngineError, ErrorCode, Result};
 
+/// Longest identifier-like input (lane, namespace, kind, worker ids, capabilities, tag keys).
+pub const NAME_MAX: usize = 256;
+/// Longest free text (messages, reasons, tag values).
+pub const TEXT_MAX: usize = 65_536;
 /// Largest input payload kept for an execution, and largest result: 16 MiB.
 pub const MAX_BLOB_BYTES: usize = 16 << 20;
 /// Largest frame payload (API.md): 64 KiB.
 pub const MAX_FRAME_BYTES: usize = 65_536;
 
-fn shown(value: &str) -> String {
-    if value.len() <= 80 {
-        format!("{value:?}")
-    } else {
-        let mut end = 80;
-        while !value.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{:?}… ({} bytes)", &value[..end], value.len())
-    }
-}
+pub use crate::error::quote;
 
 /// A short identifier-like string: 1..=max bytes, no control characters.
 pub fn name(field: &str, value: &str, max: usize) -> Result<()> {
@@ -37,6 +31,14 @@ pub fn name(field: &str, value: &str, max: usize) -> Result<()> {
 pub fn text(field: &str, value: &str, max: usize) -> Result<()> {
     if value.len() > max {
         return Err(EngineError::invalid(format!("{field} {} is longer than {max} bytes", shown(value))));
+    }
+    Ok(())
+}
+
+/// A list or map with at most `max` entries.
+pub fn count(field: &str, len: usize, max: usize) -> Result<()> {
+    if len > max {
+        return Err(EngineError::invalid(format!("{field} has {len} entries; the limit is {max}")));
     }
     Ok(())
 }

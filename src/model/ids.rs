@@ -1,6 +1,6 @@
 //! Execution ids: `{fp:0}:<lowercase hyphenated uuid>`.
 
-use crate::error::{EngineError, Result};
+use crate::error::{quote, EngineError, Result};
 use std::fmt;
 use uuid::Uuid;
 
@@ -19,7 +19,8 @@ impl ExecutionId {
     }
 
     pub fn parse(text: &str) -> Result<Self> {
-        let bad = |why: &str| EngineError::invalid(format!("executionId {text:?} is not valid: {why}"));
+        let bad =
+            |why: &str| EngineError::invalid(format!("executionId {} is not valid: {why}", quote(text)));
         let rest = text.strip_prefix("{fp:").ok_or_else(|| bad("missing `{fp:` prefix"))?;
         let close = rest.find("}:").ok_or_else(|| bad("missing `}:` after the partition"))?;
         let partition: u16 = rest[..close].parse().map_err(|_| bad("partition index not in u16 range"))?;
@@ -43,6 +44,9 @@ impl ExecutionId {
         self.0.hyphenated().to_string()
     }
 }
+
+/// A stream is addressed by execution and attempt index.
+pub type StreamKey = (ExecutionId, u32);
 
 impl fmt::Display for ExecutionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

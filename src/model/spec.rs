@@ -1,6 +1,7 @@
 //! Operation inputs, already type-checked by the caller (the facade or a Rust user).
 //! Range and shape rules are the engine's to enforce.
 
+use super::PublicState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -214,4 +215,36 @@ impl TailSpec {
     pub fn after(after: &str) -> Self {
         TailSpec { after: after.into(), block_ms: 0, limit: 100, visibility: Visibility::All }
     }
+}
+
+/// `listExecutions` options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListSpec {
+    pub lane: Option<String>,
+    pub public_state: Option<PublicState>,
+    /// The `nextCursor` of the previous page.
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+impl Default for ListSpec {
+    fn default() -> Self {
+        ListSpec { lane: None, public_state: None, after: None, limit: 100 }
+    }
+}
+
+/// `completions()` options. `after`: absent = from now, `"0"` = from the beginning, else the
+/// `cursor` of an event already seen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CompletionsSpec {
+    pub after: Option<String>,
+    pub lane: Option<String>,
+    pub namespace: Option<String>,
+}
+
+/// `leaseHistory()` options; `after` as for [`CompletionsSpec`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LeaseHistorySpec {
+    pub after: Option<String>,
+    pub execution_id: Option<String>,
 }

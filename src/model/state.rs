@@ -1,15 +1,16 @@
 //! The canonical state literals stored in `ff_exec_core` and `ff_attempt`.
 //!
-//! Only canonical values are written. Reading an unknown literal is `validation/corruption`:
+//! Only canonical values are written; serde writes the same literals to JS. Reading an unknown literal is `validation/corruption`:
 //! it means the file was written by something else or damaged.
 
-use crate::error::{EngineError, ErrorCode, Result};
+use crate::error::{quote, EngineError, ErrorCode, Result};
 
 macro_rules! literal_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $($variant),+ }
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+        #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
             pub fn as_str(self) -> &'static str {
@@ -21,7 +22,7 @@ macro_rules! literal_enum {
                     $($text => Ok($name::$variant),)+
                     other => Err(EngineError::new(
                         ErrorCode::Corruption,
-                        format!("unknown {} literal {:?} in the database", stringify!($name), other),
+                        format!("unknown {} literal {} in the database", stringify!($name), quote(other)),
                     )),
                 }
             }
@@ -95,7 +96,8 @@ literal_enum!(
 );
 
 literal_enum!(
-    LeaseEvent {
+    /// `ff_lease_event.event_type`, and `LeaseEvent.event`.
+    LeaseEventKind {
         Acquired = "acquired",
         Renewed = "renewed",
         Revoked = "revoked",

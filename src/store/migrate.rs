@@ -3,12 +3,15 @@
 
 use super::errors::from_sqlite;
 use crate::error::{EngineError, ErrorCode, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// Contiguous and append-only: entry N brings the schema to version N.
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_executions", include_str!("../../migrations/0001_executions.sql")),
     ("0002_streams", include_str!("../../migrations/0002_streams.sql")),
+    ("0003_best_effort_retention", include_str!("../../migrations/0003_best_effort_retention.sql")),
+    ("0004_lease_event_attempt", include_str!("../../migrations/0004_lease_event_attempt.sql")),
+    ("0005_list_by_lane", include_str!("../../migrations/0005_list_by_lane.sql")),
 ];
 
 pub fn latest_version() -> i64 {
@@ -16,36 +19,41 @@ pub fn latest_version() -> i64 {
 }
 
 /// Brings the database to the latest schema. A database written by a newer build is refused
-/// untouched: this code does not know what its tables mean.
+/// untouched: this code does not know what its tables mean. So is a version below zero
+/// (`user_version` is a signed field anyone can write): no build ever wrote one.
 pub fn migrate(conn: &Connection) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(from_sqlite)?;
     let latest = latest_version();
-    if current > latest {
-        return Err(EngineError::new(
-            ErrorCode::StorageUnavailable,
-            format!(
-                "the database schema is version {current}, newer than this build of \
-                 ff-backend-wasm understands ({latest}); open it with a newer version"
-            ),
-        ));
-    }
-    if current == latest {
+    let pending = match usize::try_from(current) {
+        Ok(done) if done <= MIGRATIONS.len() => &MIGRATIONS[done..],
+        _ if current > latest => {
+            return Err(EngineError::new(
+                ErrorCode::StorageUnavailable,
+                format!(
+                    "the database schema is version {current}, newer than this build of \
+                     ff-backend-wasm understands ({latest}); open it with a newer version"
+                ),
+            ))
+        }
+        _ => {
+            return Err(EngineError::new(
+                ErrorCode::StorageUnavailable,
+                format!(
+                    "the database schema version {current} is not one ff-backend-wasm ever wrote \
+                     (versions run from 0 to {latest}); the file is damaged or not ours"
+                ),
+            ))
+        }
+    };
+    if pending.is_empty() {
         return Ok(());
     }
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(from_sqlite)?;
-    let applied = (|| -> rusqlite::Result<()> {
-        for (_, sql) in &MIGRATIONS[current as usize..] {
-            conn.execute_batch(sql)?;
-        }
-        conn.execute_batch(&format!("PRAGMA user_version = {latest}"))
-    })();
-    match applied {
-        Ok(()) => conn.execute_batch("COMMIT").map_err(from_sqlite),
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(from_sqlite(e))
-        }
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate).map_err(from_sqlite)?;
+    for (_, sql) in pending {
+        tx.execute_batch(sql).map_err(from_sqlite)?;
     }
+    tx.execute_batch(&format!("PRAGMA user_version = {latest}")).map_err(from_sqlite)?;
+    tx.commit().map_err(from_sqlite)
 }
 
 #[cfg(test)]
@@ -92,5 +100,28 @@ mod tests {
         assert_eq!(err.code, ErrorCode::StorageUnavailable);
         assert!(err.message.contains("99"), "{}", err.message);
         assert!(schema(&conn).is_empty());
+    }
+
+    #[test]
+    fn refuses_a_negative_schema_version_without_panicking() {
+        for version in [-1, i32::MIN as i64] {
+            let conn = Connection::open_in_memory().unwrap();
+            conn.execute_batch(&format!("PRAGMA user_version = {version}")).unwrap();
+            let err = migrate(&conn).unwrap_err();
+            assert_eq!(err.code, ErrorCode::StorageUnavailable, "{version}");
+            assert!(err.message.contains(&version.to_string()), "{}", err.message);
+            assert!(schema(&conn).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_nothing_behind() {
+        let conn = Connection::open_in_memory().unwrap();
+        // A table in the way of migration 0001 makes it fail halfway.
+        conn.execute_batch("CREATE TABLE ff_attempt (x)").unwrap();
+        assert!(migrate(&conn).is_err());
+        assert_eq!(schema(&conn), vec!["table ff_attempt".to_string()]);
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, 0);
     }
 }

@@ -1,58 +1,82 @@
 //! Storage: the one place that talks SQL. It loads and saves model records; it makes no
 //! decisions. Every write goes through [`Store::write`], one `BEGIN IMMEDIATE` transaction that
-//! commits only if the closure succeeds.
+//! commits only if the closure succeeds (rusqlite's `Transaction` rolls back when dropped).
+//!
+//! Where the database file lives is a [`storage`] backend, chosen by a [`StorageSpec`]; nothing
+//! above this layer sees a VFS.
 
 mod errors;
 mod migrate;
-mod open;
 mod rows;
 mod sql;
+pub mod storage;
 mod tx;
+mod tx_events;
+mod tx_streams;
 
+pub use crate::model::StreamKey;
 pub use migrate::latest_version;
+pub use storage::StorageSpec;
 pub use tx::Tx;
 
 use crate::error::Result;
 use errors::from_sqlite;
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::any::Any;
 
 pub struct Store {
     conn: Connection,
+    /// What the storage backend holds while the database is open (the OPFS pool): released
+    /// when the store drops, after `conn` (fields drop in declaration order).
+    _hold: Option<Box<dyn Any>>,
+    kind: &'static str,
 }
 
 impl Store {
-    /// Takes an open connection, sets its pragmas and brings the schema up to date.
-    pub fn from_connection(conn: Connection) -> Result<Store> {
-        conn.execute_batch("PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL;").map_err(from_sqlite)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        migrate::migrate(&conn)?;
-        Ok(Store { conn })
+    /// Opens (creating if needed) the database `spec` describes and brings its schema up to
+    /// date.
+    pub async fn open(spec: StorageSpec) -> Result<Store> {
+        let opened = storage::open(spec).await?;
+        Store::from_parts(opened.conn, opened.hold, opened.kind)
+    }
+
+    /// A fresh private in-memory database, or one holding a copy of `image`
+    /// (bytes from [`Store::export_image`]).
+    pub fn open_memory(image: Option<&[u8]>) -> Result<Store> {
+        Store::from_parts(storage::memory::connect(image)?, None, "memory")
+    }
+
+    fn from_parts(conn: Connection, hold: Option<Box<dyn Any>>, kind: &'static str) -> Result<Store> {
+        // Built first, so that a failure below drops the connection before the hold.
+        let store = Store { conn, _hold: hold, kind };
+        store
+            .conn
+            .execute_batch("PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL;")
+            .map_err(from_sqlite)?;
+        store.conn.set_prepared_statement_cache_capacity(64);
+        migrate::migrate(&store.conn)?;
+        Ok(store)
+    }
+
+    /// `"memory"`, `"opfs"`, … : which storage backend holds the database.
+    pub fn kind(&self) -> &'static str {
+        self.kind
     }
 
     /// Runs `f` in one write transaction: all of it commits, or none of it.
     pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(from_sqlite)?;
-        match f(&Tx::new(&self.conn)) {
-            Ok(value) => match self.conn.execute_batch("COMMIT") {
-                Ok(()) => Ok(value),
-                Err(e) => {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                    Err(from_sqlite(e))
-                }
-            },
-            Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(from_sqlite)?;
+        let value = f(&Tx::new(&tx))?;
+        tx.commit().map_err(from_sqlite)?;
+        Ok(value)
     }
 
     /// Runs `f` in a read transaction, so that its several statements see one snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN DEFERRED").map_err(from_sqlite)?;
-        let out = f(&Tx::new(&self.conn));
-        let _ = self.conn.execute_batch("COMMIT");
-        out
+        let tx =
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(from_sqlite)?;
+        f(&Tx::new(&tx))
     }
 
     /// The whole database as a standard SQLite file.

@@ -11,6 +11,18 @@ macro_rules! exec_columns {
     };
 }
 
+/// `?2` (a public state, or NULL for any) as of time `?3`: stored `delayed` rows whose time has
+/// come read as `waiting`, as `getExecution` reports them.
+macro_rules! public_state_filter {
+    () => {
+        "(?2 IS NULL \
+          OR (?2 = 'waiting' AND (public_state = 'waiting' \
+                                  OR (public_state = 'delayed' AND delay_until_ms <= ?3))) \
+          OR (?2 = 'delayed' AND public_state = 'delayed' AND delay_until_ms > ?3) \
+          OR (?2 NOT IN ('waiting', 'delayed') AND public_state = ?2))"
+    };
+}
+
 /// Columns of an `ff_attempt` row, in the order `rows::attempt_row` decodes them.
 macro_rules! attempt_columns {
     () => {
@@ -34,6 +46,25 @@ pub const UPDATE_EXEC: &str = "UPDATE ff_exec_core SET attempt_index = ?2, lifec
      delay_until_ms = ?12, started_at_ms = ?13, terminal_at_ms = ?14, result = ?15, \
      raw_fields = ?16, lease_reclaim_count = ?17 \
      WHERE partition_key = 0 AND execution_id = ?1";
+
+/// One page of executions in creation order (rowid), after rowid ?1, at most ?4 rows; ?2 is a
+/// public state or NULL, judged at time ?3 (a delayed execution whose time came is waiting).
+pub const LIST_EXECUTIONS: &str = concat!(
+    "SELECT rowid AS list_cursor, ",
+    exec_columns!(),
+    " FROM ff_exec_core WHERE partition_key = 0 AND rowid > ?1 AND ",
+    public_state_filter!(),
+    " ORDER BY rowid LIMIT ?4"
+);
+
+/// [`LIST_EXECUTIONS`] within lane ?5 (walks `ff_exec_core_lane_idx`).
+pub const LIST_EXECUTIONS_IN_LANE: &str = concat!(
+    "SELECT rowid AS list_cursor, ",
+    exec_columns!(),
+    " FROM ff_exec_core WHERE partition_key = 0 AND lane_id = ?5 AND rowid > ?1 AND ",
+    public_state_filter!(),
+    " ORDER BY rowid LIMIT ?4"
+);
 
 /// Loads one execution by id.
 pub const SELECT_EXEC: &str =
@@ -89,8 +120,8 @@ pub const SELECT_EXPIRED_LEASES: &str = "SELECT execution_id, attempt_index FROM
 
 /// Appends to the lease outbox.
 pub const INSERT_LEASE_EVENT: &str = "INSERT INTO ff_lease_event (execution_id, lease_id, \
-     event_type, occurred_at_ms, partition_key, namespace, instance_tag) \
-     VALUES (?1, NULL, ?2, ?3, 0, ?4, ?5)";
+     event_type, occurred_at_ms, partition_key, namespace, instance_tag, attempt_index, \
+     lease_epoch) VALUES (?1, NULL, ?2, ?3, 0, ?4, ?5, ?6, ?7)";
 
 /// Appends to the completion outbox.
 pub const INSERT_COMPLETION_EVENT: &str = "INSERT INTO ff_completion_event (partition_key, \
@@ -99,18 +130,18 @@ pub const INSERT_COMPLETION_EVENT: &str = "INSERT INTO ff_completion_event (part
 
 /// Loads a stream's bookkeeping row.
 pub const SELECT_STREAM_META: &str = "SELECT ema_rate_hz, last_append_ts_ms, maxlen_applied_last, \
-     last_ts_ms, last_seq, frame_count, has_durable, closed_at_ms, closed_reason \
+     last_ts_ms, last_seq, frame_count, best_effort_count, closed_at_ms, closed_reason \
      FROM ff_stream_meta WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2";
 
 /// Writes a stream's bookkeeping row (append path; close markers are left as they are).
 pub const UPSERT_STREAM_META: &str = "INSERT INTO ff_stream_meta (partition_key, execution_id, \
      attempt_index, ema_rate_hz, last_append_ts_ms, maxlen_applied_last, last_ts_ms, last_seq, \
-     frame_count, has_durable) VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+     frame_count, best_effort_count) VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
      ON CONFLICT (partition_key, execution_id, attempt_index) DO UPDATE SET \
        ema_rate_hz = excluded.ema_rate_hz, last_append_ts_ms = excluded.last_append_ts_ms, \
        maxlen_applied_last = excluded.maxlen_applied_last, last_ts_ms = excluded.last_ts_ms, \
        last_seq = excluded.last_seq, frame_count = excluded.frame_count, \
-       has_durable = excluded.has_durable";
+       best_effort_count = excluded.best_effort_count";
 
 /// Closes a stream; the first close wins and later ones leave the markers alone.
 pub const CLOSE_STREAM: &str = "INSERT INTO ff_stream_meta (partition_key, execution_id, \
@@ -139,21 +170,17 @@ pub const SELECT_FRAMES_AFTER: &str = "SELECT ts_ms, seq, fields, mode FROM ff_s
        AND (?6 = 0 OR mode <> 'best_effort') \
      ORDER BY ts_ms, seq LIMIT ?7";
 
-/// Deletes the ?3 oldest frames of a stream (best-effort trim; the caller knows the count).
-pub const DELETE_OLDEST_FRAMES: &str = "DELETE FROM ff_stream_frame WHERE rowid IN \
+/// Deletes the ?3 oldest best-effort frames of a stream (trim; durable and summary frames
+/// are never removed).
+pub const DELETE_OLDEST_BEST_EFFORT: &str = "DELETE FROM ff_stream_frame WHERE rowid IN \
      (SELECT rowid FROM ff_stream_frame \
-      WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
+      WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 AND mode = 'best_effort' \
       ORDER BY ts_ms, seq LIMIT ?3)";
 
-/// Drops the best-effort frames of a stream that expired at ?3.
+/// Drops the frames of a stream that expired at ?3 (only best-effort frames carry a time).
 pub const DELETE_EXPIRED_FRAMES: &str = "DELETE FROM ff_stream_frame \
      WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
        AND expires_at_ms IS NOT NULL AND expires_at_ms <= ?3";
-
-/// A durable frame arrived: the stream's best-effort frames no longer expire by age.
-pub const CLEAR_FRAME_EXPIRY: &str = "UPDATE ff_stream_frame SET expires_at_ms = NULL \
-     WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 \
-       AND expires_at_ms IS NOT NULL";
 
 /// Loads an attempt's summary document.
 pub const SELECT_SUMMARY: &str = "SELECT document_json, version, first_applied_ms, last_updated_ms \
@@ -166,3 +193,29 @@ pub const UPSERT_SUMMARY: &str = "INSERT INTO ff_stream_summary (partition_key, 
      ON CONFLICT (partition_key, execution_id, attempt_index) DO UPDATE SET \
        document_json = excluded.document_json, version = excluded.version, \
        last_updated_ms = excluded.last_updated_ms";
+
+/// The newest completion event id (0 when there is none): where "from now" starts.
+pub const LAST_COMPLETION_ID: &str = "SELECT COALESCE(max(event_id), 0) FROM ff_completion_event";
+
+/// Completion events after id ?1, oldest first, at most ?4; lane ?2 and namespace ?3 filter
+/// when not NULL.
+pub const SELECT_COMPLETIONS_AFTER: &str = "SELECT c.event_id, c.execution_id, e.lane_id, \
+     COALESCE(c.namespace, 'default') AS namespace, c.outcome, c.occurred_at_ms \
+     FROM ff_completion_event c \
+     JOIN ff_exec_core e ON e.partition_key = c.partition_key AND e.execution_id = c.execution_id \
+     WHERE c.partition_key = 0 AND c.event_id > ?1 \
+       AND (?2 IS NULL OR e.lane_id = ?2) AND (?3 IS NULL OR c.namespace = ?3) \
+     ORDER BY c.event_id LIMIT ?4";
+
+/// The newest lease event id (0 when there is none).
+pub const LAST_LEASE_EVENT_ID: &str = "SELECT COALESCE(max(event_id), 0) FROM ff_lease_event";
+
+/// Lease events after id ?1, oldest first, at most ?2.
+pub const SELECT_LEASE_EVENTS_AFTER: &str = "SELECT event_id, execution_id, attempt_index, \
+     lease_epoch, event_type, occurred_at_ms FROM ff_lease_event \
+     WHERE partition_key = 0 AND event_id > ?1 ORDER BY event_id LIMIT ?2";
+
+/// Lease events of one execution (?3, the bare uuid text) after id ?1, oldest first, at most ?2.
+pub const SELECT_EXECUTION_LEASE_EVENTS_AFTER: &str = "SELECT event_id, execution_id, \
+     attempt_index, lease_epoch, event_type, occurred_at_ms FROM ff_lease_event \
+     WHERE partition_key = 0 AND execution_id = ?3 AND event_id > ?1 ORDER BY event_id LIMIT ?2";

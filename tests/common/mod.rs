@@ -48,11 +48,11 @@ impl Fixture {
         self.claim_as("w1", &[]).expect("an execution to claim")
     }
 
-    pub fn append(&self, h: &Handle, payload: &str) -> Appended {
+    pub fn append(&self, h: &Handle, payload: &str) -> AppendResult {
         self.engine.append_frame(&h.token, &FrameSpec::durable(payload)).unwrap()
     }
 
-    pub fn append_mode(&self, h: &Handle, payload: &str, mode: AppendMode) -> Appended {
+    pub fn append_mode(&self, h: &Handle, payload: &str, mode: AppendMode) -> AppendResult {
         self.engine.append_frame(&h.token, &FrameSpec::durable(payload).with_mode(mode)).unwrap()
     }
 
@@ -121,7 +121,7 @@ pub fn tail_now(f: &Fixture, id: &str, after: &str) -> StreamFrames {
 }
 
 pub fn payloads(frames: &StreamFrames) -> Vec<String> {
-    frames.frames.iter().map(|f| f.payload.clone()).collect()
+    frames.frames.iter().map(|f| f.fields.payload.clone()).collect()
 }
 
 pub fn code<T: std::fmt::Debug>(r: Result<T, ff_backend_wasm::EngineError>) -> &'static str {

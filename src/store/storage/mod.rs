@@ -1,0 +1,52 @@
+//! Storage backends: where the database file lives. One module per backend, each turning its
+//! part of a [`StorageSpec`] into an open connection (and whatever it must hold while the
+//! connection lives). Adding a backend is one new module and one variant here.
+
+pub(super) mod memory;
+#[cfg(target_arch = "wasm32")]
+mod opfs;
+
+use crate::error::Result;
+use rusqlite::Connection;
+use std::any::Any;
+
+/// Which database to open, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageSpec {
+    /// A private in-memory database, empty or holding a copy of an exported image.
+    Memory { image: Option<Vec<u8>> },
+    /// A persistent database in the Origin Private File System (a browser's dedicated Worker).
+    Opfs { name: String },
+}
+
+pub(super) struct Opened {
+    pub conn: Connection,
+    pub hold: Option<Box<dyn Any>>,
+    pub kind: &'static str,
+}
+
+pub(super) async fn open(spec: StorageSpec) -> Result<Opened> {
+    match spec {
+        StorageSpec::Memory { image } => {
+            Ok(Opened { conn: memory::connect(image.as_deref())?, hold: None, kind: "memory" })
+        }
+        StorageSpec::Opfs { name } => opfs_open(&name).await,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn opfs_open(name: &str) -> Result<Opened> {
+    let (conn, lease) = opfs::open(name).await?;
+    Ok(Opened { conn, hold: Some(Box::new(lease)), kind: "opfs" })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn opfs_open(name: &str) -> Result<Opened> {
+    Err(crate::error::EngineError::new(
+        crate::error::ErrorCode::StorageUnavailable,
+        format!(
+            "cannot open OPFS database {}: OPFS exists only in a browser's dedicated Worker",
+            crate::error::quote(name)
+        ),
+    ))
+}
