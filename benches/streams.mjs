@@ -76,5 +76,5 @@ const timer = await timerLatencies(500);
 console.log("\ntail wake-up (append call -> tail next() resolved), 500 samples:");
 console.log(`  median ${(pct(wake, 0.5) * 1000).toFixed(0)} µs, p95 ${(pct(wake, 0.95) * 1000).toFixed(0)} µs, max ${(Math.max(...wake) * 1000).toFixed(0)} µs`);
 console.log(`  baseline setTimeout(0) round trip: median ${(pct(timer, 0.5) * 1000).toFixed(0)} µs (wake-up = ${(pct(wake, 0.5) / pct(timer, 0.5)).toFixed(2)} × baseline)`);
-console.log(`  waiters left: ${ff.waiterCount()}`);
+console.log(`  waiters left: ${await ff.waiterCount()}`);
 await ff.close();

@@ -1,25 +1,21 @@
-// The error every rejection carries. Errors are made inside wasm (and rebuilt after crossing
-// postMessage), so `instanceof` recognises any Error named "FlowFabricError".
+// The class of every rejection. The wasm module builds its errors with this class (js/api.js
+// registers it at load) and errors that crossed postMessage are rebuilt as instances of it.
 
 export class FlowFabricError extends Error {
   /**
    * @param {string} message
-   * @param {{ kind?: string, code?: string, retryable?: boolean }} [details]
+   * @param {{ kind?: string, code?: string, retryable?: boolean, cause?: unknown }} [details]
    */
-  constructor(message, { kind = "storage", code = "io", retryable = false } = {}) {
-    super(message);
+  constructor(message, { kind = "storage", code = "io", retryable = false, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = "FlowFabricError";
     this.kind = kind;
     this.code = code;
     this.retryable = retryable;
   }
-
-  static [Symbol.hasInstance](value) {
-    return value instanceof Error && value.name === "FlowFabricError";
-  }
 }
 
-/** Plain data for postMessage (structured clone drops custom error names). */
+/** Plain data for postMessage (structured clone drops custom error classes). */
 export function errorToData(error) {
   if (error instanceof Error) {
     return { name: error.name, message: error.message, kind: error.kind, code: error.code, retryable: error.retryable };

@@ -1,5 +1,6 @@
 // ff-backend-wasm for browsers, workers and edge runtimes: fetches the .wasm next to this file
-// on first open(), unless initSync({ module }) handed it over (workerd forbids compiling bytes).
+// on first open(), unless initSync({ module }) handed it over (workerd forbids compiling bytes;
+// its entry point, workerd.js, does that itself).
 import { makeOpen, wasmUrl } from "./api.js";
 
 export { Backend, initSync } from "./api.js";

@@ -1,4 +1,4 @@
-// ff-backend-wasm for Node >= 20: reads the .wasm from disk on first open().
+// ff-backend-wasm for Node >= 20 (also Deno and Bun): reads the .wasm from disk on first open().
 import { readFile } from "node:fs/promises";
 import { makeOpen, wasmUrl } from "./api.js";
 

@@ -1,17 +1,14 @@
-// openInWorker(): the same Backend API on a page's main thread, proxied over postMessage to
-// the package's own dedicated Worker, where OPFS storage is available.
+// openInWorker(): the same Backend on a page's main thread, proxied over postMessage to the
+// package's own dedicated Worker, where OPFS storage is available. Nothing here lists the
+// methods: the worker reports the Backend's public methods and which of them are iterators.
 
-import { makeTail } from "./tail.js";
-import { checkSignal, failedTail } from "./api.js";
+import { Backend } from "../dist/wasm/ff_backend_wasm.js";
+import { proxiedIterator } from "./tail.js";
 import { errorFromData, FlowFabricError } from "./error.js";
 
 const closedError = () => new FlowFabricError("the database is closed", { kind: "state", code: "closed" });
-
-/** Methods forwarded as they are; `tail` and `close` are handled below. */
-export const FORWARDED = [
-  "createExecution", "getExecution", "claim", "renew", "progress", "complete", "fail", "cancel",
-  "reclaimExpired", "appendFrame", "readStream", "tailStream", "readSummary", "exportImage", "waiterCount",
-];
+const storageError = (message, cause) =>
+  new FlowFabricError(message, { kind: "storage", code: "storage_unavailable", cause });
 
 class Rpc {
   #worker;
@@ -22,20 +19,29 @@ class Rpc {
   constructor(worker) {
     this.#worker = worker;
     worker.onmessage = ({ data }) => {
+      if (data.undeliverable) {
+        this.#failAll(new FlowFabricError("a call could not be delivered to the database worker", { kind: "storage", code: "io" }));
+        return;
+      }
       const call = this.#pending.get(data.id);
       if (!call) return;
       this.#pending.delete(data.id);
       if (data.ok) call.resolve(data.value);
       else call.reject(errorFromData(data.error));
     };
+    // A reply the page cannot deserialize: which call it answered is unknown, so every call
+    // in flight fails rather than hang.
+    worker.onmessageerror = () =>
+      this.#failAll(new FlowFabricError("a reply from the database worker could not be read", { kind: "storage", code: "io" }));
     worker.onerror = (event) => {
-      const error = new FlowFabricError(`the database worker failed: ${event.message ?? "unknown error"}`, {
-        kind: "storage",
-        code: "io",
-      });
-      for (const call of this.#pending.values()) call.reject(error);
-      this.#pending.clear();
+      event.preventDefault?.();
+      this.#failAll(storageError(`the database worker failed: ${event.message || "it could not start (blocked or not found)"}`));
     };
+  }
+
+  #failAll(error) {
+    for (const call of this.#pending.values()) call.reject(error);
+    this.#pending.clear();
   }
 
   call(method, args = []) {
@@ -47,11 +53,10 @@ class Rpc {
         this.#worker.postMessage({ id, method, args });
       } catch (cause) {
         this.#pending.delete(id);
-        const error = new FlowFabricError(`${method}: an argument cannot be sent to the worker (${cause.message})`, {
+        reject(new FlowFabricError(`${method}: an argument cannot be sent to the worker (${cause.message})`, {
           kind: "validation",
           code: "invalid_input",
-        });
-        reject(error);
+        }));
       }
     });
   }
@@ -60,18 +65,14 @@ class Rpc {
   terminate() {
     this.#closed = true;
     this.#worker.terminate();
-    for (const call of this.#pending.values()) call.reject(closedError());
-    this.#pending.clear();
+    this.#failAll(closedError());
   }
 }
 
 /** Starts a dedicated Worker, opens the database there, and returns a proxy Backend. */
 export async function openInWorker(options = {}) {
   if (typeof Worker !== "function") {
-    throw new FlowFabricError("openInWorker() needs Web Workers; use open() here", {
-      kind: "storage",
-      code: "storage_unavailable",
-    });
+    throw storageError("openInWorker() needs Web Workers; use open() here");
   }
   if (options?.now !== undefined) {
     throw new FlowFabricError("options.now cannot cross to a worker: a function is not cloneable", {
@@ -79,51 +80,63 @@ export async function openInWorker(options = {}) {
       code: "invalid_input",
     });
   }
-  const rpc = new Rpc(new Worker(new URL("./worker.js", import.meta.url), { type: "module" }));
+  let worker;
   try {
-    const info = await rpc.call("open", [options]);
-    return new WorkerBackend(rpc, info);
+    worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  } catch (cause) {
+    // A cross-origin package URL or a Content-Security-Policy refuses the worker.
+    throw storageError(`openInWorker() could not start its worker: ${cause?.message ?? cause}`, cause);
+  }
+  const rpc = new Rpc(worker);
+  try {
+    return new WorkerBackend(rpc, await rpc.call("open", [options]));
   } catch (error) {
     rpc.terminate();
     throw error;
   }
 }
 
-class WorkerBackend {
+/**
+ * A Backend whose methods run in the worker. It extends the generated class so that
+ * `instanceof Backend` holds; every public method is an own property that forwards.
+ */
+class WorkerBackend extends Backend {
   #rpc;
   #closed = null;
 
-  constructor(rpc, info) {
+  constructor(rpc, { name, storage, methods, iterators }) {
+    super();
     this.#rpc = rpc;
-    this.name = info.name;
-    this.storage = info.storage;
-    for (const method of FORWARDED) this[method] = (...args) => this.#rpc.call(method, args);
+    Object.defineProperties(this, { name: { value: name, enumerable: true }, storage: { value: storage, enumerable: true } });
+    for (const method of methods) {
+      this[method] = iterators.includes(method)
+        ? (...args) => this.#follow(method, args)
+        : (...args) => this.#rpc.call(method, args);
+    }
+    this.close = () => {
+      this.#closed ??= this.#rpc.call("close").finally(() => this.#rpc.terminate());
+      return this.#closed;
+    };
+    this[Symbol.asyncDispose] = this.close;
   }
 
-  tail(executionId, attemptIndex, options = {}) {
-    const { signal, ...rest } = options ?? {};
-    try {
-      checkSignal(signal);
-    } catch (error) {
-      return failedTail(error);
-    }
-    const opened = this.#rpc.call("openTail", [executionId, attemptIndex, rest]);
+  /** An iterator method: opened in the worker, stepped by `next`, its signal kept here. */
+  #follow(method, args) {
+    const last = args.length - 1;
+    const signal = args[last]?.signal;
+    if (signal !== undefined) args[last] = { ...args[last], signal: undefined };
+    const opened = this.#rpc.call("follow", [method, args]);
     opened.catch(() => {});
     const raw = {
-      next: async () => this.#rpc.call("tailNext", [await opened]),
+      next: async () => this.#rpc.call("next", [await opened]),
       release: () => {
-        opened.then((id) => this.#rpc.call("tailRelease", [id])).catch(() => {});
+        opened.then((id) => this.#rpc.call("release", [id])).catch(() => {});
       },
     };
-    return makeTail(raw, signal);
-  }
-
-  close() {
-    this.#closed ??= this.#rpc.call("close").finally(() => this.#rpc.terminate());
-    return this.#closed;
-  }
-
-  [Symbol.asyncDispose ?? Symbol.for("Symbol.asyncDispose")]() {
-    return this.close();
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      // Reported by the worker as the module reports it: on the first next().
+      args[last] = { ...args[last], signal: "not an AbortSignal" };
+    }
+    return proxiedIterator(raw, signal instanceof AbortSignal ? signal : undefined);
   }
 }

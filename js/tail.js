@@ -1,21 +1,26 @@
-// `tail()`'s async iterator over a raw StreamTail (or a proxied one): serializes next()
-// calls, adds `for await` support, and wires an AbortSignal to release the waiter at once.
+// The page side of an iterator proxied by openInWorker(): the same behaviour as the module's
+// own iterators (one next() at a time, `for await`, return() releases at once, an aborted
+// `signal` rejects a pending next() with an AbortError), over `{ next, release }` calls to the
+// worker. Dropped without return(), it is released when collected.
+
+const released = new FinalizationRegistry((release) => release());
 
 /**
  * @param {{ next(): Promise<IteratorResult<any>>, release(): void }} raw
  * @param {AbortSignal | undefined} signal
  */
-export function makeTail(raw, signal) {
+export function proxiedIterator(raw, signal) {
   let queue = Promise.resolve();
   let finished = false;
-
   const finish = () => {
     if (!finished) {
       finished = true;
+      released.unregister(token);
       raw.release();
     }
   };
-  const abortReason = () => signal.reason ?? new DOMException("The tail was aborted", "AbortError");
+  const token = {};
+  const abortReason = () => signal.reason ?? new DOMException("The operation was aborted", "AbortError");
 
   const step = () =>
     new Promise((resolve, reject) => {
@@ -47,7 +52,7 @@ export function makeTail(raw, signal) {
       );
     });
 
-  return {
+  const iterator = {
     next() {
       const result = queue.then(step, step);
       queue = result.catch(() => {});
@@ -61,4 +66,7 @@ export function makeTail(raw, signal) {
       return this;
     },
   };
+  // The registry holds `raw.release`, not the iterator, so it never keeps the iterator alive.
+  released.register(iterator, raw.release, token);
+  return iterator;
 }

@@ -34,14 +34,14 @@ async fn open_with_clock(start: f64) -> (Backend, Rc<Cell<f64>>) {
 #[wasm_bindgen_test]
 async fn every_lifecycle_method_round_trips_plain_values() {
     let (ff, clock) = open_with_clock(1_000_000.0).await;
-    let created = ok(ff.create_execution(js(
+    let created = ok(ff.create_execution(Some(js(
         r#"{"lane":"l","priority":2,"payload":"in","tags":{"t":"v"},"kind":"k","namespace":"n"}"#,
-    )))
+    ))))
     .await;
     assert!(get(&created, "created").as_bool().unwrap());
     let id = get_str(&created, "executionId");
     assert!(id.starts_with("{fp:0}:"));
-    let again = ok(ff.create_execution(js(&format!(r#"{{"executionId":"{id}"}}"#)))).await;
+    let again = ok(ff.create_execution(Some(js(&format!(r#"{{"executionId":"{id}"}}"#))))).await;
     assert!(!get(&again, "created").as_bool().unwrap());
 
     let info = ok(ff.get_execution(id.clone().into())).await;
@@ -78,7 +78,7 @@ async fn every_lifecycle_method_round_trips_plain_values() {
     assert_eq!((get_num(&out, "delayUntilMs"), get_num(&out, "nextAttemptIndex")), (1_001_500.0, 1.0));
     clock.set(1_001_500.0);
     let h1 = ok(ff.claim(js(r#"{"workerId":"w","lane":"l"}"#))).await;
-    ok(ff.complete(h1.clone(), js_sys::Uint8Array::from(&[1u8, 2, 3][..]).into())).await;
+    ok(ff.complete(h1.clone(), Some(js_sys::Uint8Array::from(&[1u8, 2, 3][..]).into()))).await;
     let info = ok(ff.get_execution(id.clone().into())).await;
     assert_eq!(
         (get_str(&info, "publicState"), get_str(&info, "terminalOutcome")),
@@ -88,8 +88,8 @@ async fn every_lifecycle_method_round_trips_plain_values() {
     assert_eq!(js_sys::Uint8Array::from(get(&info, "payload")).to_vec(), b"in".to_vec());
     assert_eq!(get_str(&info, "lastFailure"), "flaky");
 
-    let other = get_str(&ok(ff.create_execution(JsValue::UNDEFINED)).await, "executionId");
-    ok(ff.cancel(other.clone().into(), "no longer needed".into())).await;
+    let other = get_str(&ok(ff.create_execution(None)).await, "executionId");
+    ok(ff.cancel(other.clone().into(), Some("no longer needed".into()))).await;
     assert_eq!(get_str(&ok(ff.get_execution(other.into())).await, "publicState"), "cancelled");
     assert_eq!(ok(ff.reclaim_expired()).await.as_f64(), Some(0.0));
     ok(ff.close()).await;
@@ -99,17 +99,17 @@ async fn every_lifecycle_method_round_trips_plain_values() {
 #[wasm_bindgen_test]
 async fn terminal_failure_and_lease_expiry_cross_as_values_and_errors() {
     let (ff, clock) = open_with_clock(5_000.0).await;
-    ok(ff.create_execution(js(r#"{"retryPolicy":{"maxRetries":0}}"#))).await;
+    ok(ff.create_execution(Some(js(r#"{"retryPolicy":{"maxRetries":0}}"#)))).await;
     let h = ok(ff.claim(js(r#"{"workerId":"w","leaseTtlMs":100}"#))).await;
     let out = ok(ff.fail(h, js(r#"{"message":"x"}"#))).await;
     assert_eq!(get_str(&out, "outcome"), "terminal_failed");
 
-    let id = get_str(&ok(ff.create_execution(JsValue::UNDEFINED)).await, "executionId");
+    let id = get_str(&ok(ff.create_execution(None)).await, "executionId");
     let h = ok(ff.claim(js(r#"{"workerId":"w","leaseTtlMs":100}"#))).await;
     clock.set(5_100.0);
     rejects(ff.renew(h.clone()), "state", "lease_expired").await;
     assert_eq!(ok(ff.reclaim_expired()).await.as_f64(), Some(1.0));
-    rejects(ff.complete(h.clone(), JsValue::UNDEFINED), "contention", "execution_not_active").await;
+    rejects(ff.complete(h.clone(), None), "contention", "execution_not_active").await;
     let r = read_all(&ff, &id, 0).await;
     assert_eq!(get_str(&r, "closedReason"), "lease_expired");
     let h2 = ok(ff.claim(js(r#"{"workerId":"w2"}"#))).await;
@@ -148,7 +148,7 @@ async fn every_error_kind_crosses_as_a_flowfabric_error() {
     Reflect::set(&frame, &"payload".into(), &big).unwrap();
     rejects(ff.append_frame(h.clone(), frame.into()), "validation", "retention_limit_exceeded").await;
     rejects(
-        ff.cancel("{fp:0}:00000000-0000-4000-8000-000000000000".into(), JsValue::UNDEFINED),
+        ff.cancel("{fp:0}:00000000-0000-4000-8000-000000000000".into(), None),
         "not_found",
         "execution",
     )
@@ -164,10 +164,10 @@ async fn every_error_kind_crosses_as_a_flowfabric_error() {
         "lease_conflict",
     )
     .await;
-    ok(ff.complete(h.clone(), JsValue::UNDEFINED)).await;
-    rejects(ff.complete(h.clone(), JsValue::UNDEFINED), "contention", "execution_not_active").await;
+    ok(ff.complete(h.clone(), None)).await;
+    rejects(ff.complete(h.clone(), None), "contention", "execution_not_active").await;
     rejects(ff.append_frame(h.clone(), js(r#"{"payload":"x"}"#)), "state", "stream_closed").await;
-    let msg = rejects(ff.cancel(id.clone().into(), JsValue::UNDEFINED), "validation", "invalid_input").await;
+    let msg = rejects(ff.cancel(id.clone().into(), None), "validation", "invalid_input").await;
     assert!(msg.contains("completed"), "{msg}");
     ok(ff.close()).await;
     rejects(ff.get_execution(id.into()), "state", "closed").await;
@@ -187,29 +187,29 @@ async fn wrong_js_types_are_validation_errors_naming_the_value() {
     let ff = open_memory().await;
     let (id, h) = started(&ff).await;
     // Each call is awaited at once: a rejected promise left unobserved is an unhandled rejection.
-    expect_invalid(ff.create_execution(js(r#"{"lane":5}"#)), "spec.lane must be a string, got number 5")
+    expect_invalid(ff.create_execution(Some(js(r#"{"lane":5}"#))), "spec.lane must be a string, got number 5")
         .await;
-    expect_invalid(ff.create_execution(js(r#"{"priority":1.5}"#)), "spec.priority must be a whole number")
+    expect_invalid(ff.create_execution(Some(js(r#"{"priority":1.5}"#))), "spec.priority must be a whole number")
         .await;
     expect_invalid(
-        ff.create_execution(js(r#"{"capabilities":"gpu"}"#)),
+        ff.create_execution(Some(js(r#"{"capabilities":"gpu"}"#))),
         "spec.capabilities must be an array of strings",
     )
     .await;
     expect_invalid(
-        ff.create_execution(js(r#"{"capabilities":["a",7]}"#)),
+        ff.create_execution(Some(js(r#"{"capabilities":["a",7]}"#))),
         "spec.capabilities[1] must be a string",
     )
     .await;
-    expect_invalid(ff.create_execution(js(r#"{"tags":{"a":1}}"#)), "spec.tags.a").await;
-    expect_invalid(ff.create_execution(js(r#"{"retryPolicy":{"maxRetries":-1}}"#)), "maxRetries").await;
+    expect_invalid(ff.create_execution(Some(js(r#"{"tags":{"a":1}}"#))), "spec.tags.a").await;
+    expect_invalid(ff.create_execution(Some(js(r#"{"retryPolicy":{"maxRetries":-1}}"#))), "maxRetries").await;
     expect_invalid(
-        ff.create_execution(js(r#"{"retryPolicy":{"maxRetries":1,"backoff":{"type":"linear"}}}"#)),
+        ff.create_execution(Some(js(r#"{"retryPolicy":{"maxRetries":1,"backoff":{"type":"linear"}}}"#))),
         "\"linear\"",
     )
     .await;
-    expect_invalid(ff.create_execution(js("[1,2]")), "spec must be an object, got array").await;
-    expect_invalid(ff.create_execution(JsValue::from_f64(3.0)), "spec must be an object").await;
+    expect_invalid(ff.create_execution(Some(js("[1,2]"))), "spec must be an object, got array").await;
+    expect_invalid(ff.create_execution(Some(JsValue::from_f64(3.0))), "spec must be an object").await;
     expect_invalid(ff.claim(js("{}")), "options.workerId is required").await;
     expect_invalid(ff.claim(js(r#"{"workerId":42}"#)), "options.workerId must be a string, got number 42")
         .await;
@@ -230,7 +230,7 @@ async fn wrong_js_types_are_validation_errors_naming_the_value() {
     expect_invalid(ff.append_frame(h.clone(), js("{}")), "frame.payload is required").await;
     expect_invalid(
         ff.append_frame(h.clone(), js(r#"{"payload":1}"#)),
-        "frame.payload must be a string or a Uint8Array",
+        "frame.payload must be a string, a Uint8Array or an ArrayBuffer",
     )
     .await;
     expect_invalid(ff.append_frame(h.clone(), js(r#"{"payload":"x","mode":"loud"}"#)), "\"loud\"").await;
@@ -248,26 +248,26 @@ async fn wrong_js_types_are_validation_errors_naming_the_value() {
     expect_invalid(ff.append_frame(js("{}"), js(r#"{"payload":"x"}"#)), "handle.token is missing").await;
     expect_invalid(ff.renew(JsValue::NULL), "handle must be a Handle").await;
     expect_invalid(
-        ff.read_stream(id.clone().into(), JsValue::from_f64(-1.0), JsValue::UNDEFINED),
+        ff.read_stream(id.clone().into(), JsValue::from_f64(-1.0), None),
         "attemptIndex -1",
     )
     .await;
     expect_invalid(
-        ff.read_stream(id.clone().into(), JsValue::from_f64(f64::NAN), JsValue::UNDEFINED),
+        ff.read_stream(id.clone().into(), JsValue::from_f64(f64::NAN), None),
         "attemptIndex must be a whole number, got number NaN",
     )
     .await;
     expect_invalid(
-        ff.read_stream(JsValue::from_f64(1.0), 0.into(), JsValue::UNDEFINED),
+        ff.read_stream(JsValue::from_f64(1.0), 0.into(), None),
         "executionId must be a string",
     )
     .await;
     expect_invalid(
-        ff.read_stream(id.clone().into(), 0.into(), js(r#"{"from":"yesterday"}"#)),
+        ff.read_stream(id.clone().into(), 0.into(), Some(js(r#"{"from":"yesterday"}"#))),
         "from \"yesterday\"",
     )
     .await;
-    expect_invalid(ff.read_stream(id.clone().into(), 0.into(), js(r#"{"limit":100000}"#)), "limit 100000")
+    expect_invalid(ff.read_stream(id.clone().into(), 0.into(), Some(js(r#"{"limit":100000}"#))), "limit 100000")
         .await;
     expect_invalid(
         ff.tail_stream(id.clone().into(), 0.into(), js(r#"{"after":"0-0","visibility":"some"}"#)),
@@ -278,11 +278,11 @@ async fn wrong_js_types_are_validation_errors_naming_the_value() {
     expect_invalid(ff.get_execution("{fp:3}:00000000-0000-4000-8000-000000000000".into()), "partition 0")
         .await;
     expect_invalid(
-        ff.cancel(JsValue::from_f64(2.0), JsValue::UNDEFINED),
+        ff.cancel(JsValue::from_f64(2.0), None),
         "cancel target must be a Handle or an executionId",
     )
     .await;
-    expect_invalid(ff.cancel(id.clone().into(), JsValue::from_f64(2.0)), "reason must be a string").await;
+    expect_invalid(ff.cancel(id.clone().into(), Some(JsValue::from_f64(2.0))), "reason must be a string").await;
     // Nothing above changed the claimed execution.
     assert_eq!(get_str(&ok(ff.get_execution(id.clone().into())).await, "publicState"), "active");
     assert!(frame_payloads(&read_all(&ff, &id, 0).await).is_empty());
@@ -295,7 +295,7 @@ async fn a_broken_clock_is_a_validation_error_not_a_trap() {
         let f = js_sys::Function::new_no_args(body);
         Reflect::set(&opts, &"now".into(), &f).unwrap();
         let ff = ff_backend_wasm::js::backend::open_backend(opts.into()).await.unwrap();
-        let msg = rejects(ff.create_execution(JsValue::UNDEFINED), "validation", "invalid_input").await;
+        let msg = rejects(ff.create_execution(None), "validation", "invalid_input").await;
         assert!(msg.contains("now()"), "{msg}");
         // The instance is still alive: a read that needs no clock works.
         assert!(ok(ff.read_summary("{fp:0}:00000000-0000-4000-8000-000000000000".into(), 0.into()))
@@ -344,13 +344,13 @@ async fn many_tails_on_many_streams_run_alongside_other_calls() {
         }
     }
     sleep(10).await; // tailStream starts on the microtask queue
-    assert_eq!(ff.waiter_count(), 200);
-    ok(ff.create_execution(JsValue::UNDEFINED)).await;
+    assert_eq!(waiters(&ff).await, 200);
+    ok(ff.create_execution(None)).await;
     for (i, (_, h)) in handles.iter().enumerate() {
         append(&ff, h, &format!("stream {i}")).await;
     }
     for (n, p) in waiting.into_iter().enumerate() {
         assert_eq!(frame_payloads(&ok(p).await), vec![format!("stream {}", n / 40)]);
     }
-    assert_eq!(ff.waiter_count(), 0);
+    assert_eq!(waiters(&ff).await, 0);
 }

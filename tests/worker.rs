@@ -45,7 +45,7 @@ async fn opfs_data_survives_close_and_reopen() {
     append(&again, &h, "written after reopen").await;
     let tailed = ok(again.tail_stream(id.clone().into(), 0.into(), js(r#"{"after":"0-0"}"#))).await;
     assert_eq!(frame_payloads(&tailed).len(), 3);
-    ok(again.complete(h, JsValue::UNDEFINED)).await;
+    ok(again.complete(h, None)).await;
     let image = js_sys::Uint8Array::from(ok(again.export_image()).await);
     assert_eq!(&image.to_vec()[..16], b"SQLite format 3\0");
     ok(again.close()).await;

@@ -101,7 +101,7 @@ for (const [id, job] of byId) {
   );
 }
 const image = await ff.exportImage();
-console.log(`\ndatabase image: ${image.length} bytes; tail waiters left: ${ff.waiterCount()}`);
+console.log(`\ndatabase image: ${image.length} bytes; tail waiters left: ${await ff.waiterCount()}`);
 await ff.close();
 if (wrong) {
   console.error(`${wrong} execution(s) ended in an unexpected state`);

@@ -38,8 +38,8 @@ pub struct Follower<F: Feed> {
     after: Cell<F::Position>,
     buffer: RefCell<VecDeque<F::Item>>,
     finished: Cell<bool>,
-    /// The signal of the wait in progress, so `release` can end it.
-    waiting: RefCell<Option<Rc<Signal>>>,
+    /// The signals of the waits in progress, so `release` can end them.
+    waiting: RefCell<Vec<Rc<Signal>>>,
 }
 
 impl<F: Feed> Follower<F> {
@@ -49,7 +49,7 @@ impl<F: Feed> Follower<F> {
             after: Cell::new(after),
             buffer: RefCell::new(VecDeque::new()),
             finished: Cell::new(false),
-            waiting: RefCell::new(None),
+            waiting: RefCell::new(Vec::new()),
         }
     }
 
@@ -77,9 +77,8 @@ impl<F: Feed> Follower<F> {
                 return Ok(None);
             }
             let signal = sub.signal();
-            *self.waiting.borrow_mut() = Some(signal.clone());
+            let _waiting = Waiting::register(&self.waiting, &signal);
             poll_fn(|cx| signal.poll_fired(cx)).await;
-            self.waiting.borrow_mut().take();
         }
     }
 
@@ -87,13 +86,33 @@ impl<F: Feed> Follower<F> {
     pub fn release(&self) {
         self.finished.set(true);
         self.buffer.borrow_mut().clear();
-        if let Some(signal) = self.waiting.borrow_mut().take() {
+        let waiting = std::mem::take(&mut *self.waiting.borrow_mut());
+        for signal in waiting {
             signal.fire();
         }
     }
 
     pub fn is_finished(&self) -> bool {
         self.finished.get() && self.buffer.borrow().is_empty()
+    }
+}
+
+/// A wait listed in `Follower::waiting` while it lasts, also when its future is dropped.
+struct Waiting<'a> {
+    list: &'a RefCell<Vec<Rc<Signal>>>,
+    signal: Rc<Signal>,
+}
+
+impl<'a> Waiting<'a> {
+    fn register(list: &'a RefCell<Vec<Rc<Signal>>>, signal: &Rc<Signal>) -> Self {
+        list.borrow_mut().push(signal.clone());
+        Waiting { list, signal: signal.clone() }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.list.borrow_mut().retain(|s| !Rc::ptr_eq(s, &self.signal));
     }
 }
 

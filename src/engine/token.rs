@@ -91,6 +91,14 @@ fn backend_name(tag: u8) -> String {
     }
 }
 
+/// Whether `text` starts like a token of any backend (its first bytes are the codec header),
+/// so a string argument can be told from an execution id.
+pub fn looks_like_token(text: &str) -> bool {
+    text.get(..8)
+        .and_then(base64::decode)
+        .is_some_and(|head| matches!(head[0], 1..=4) && head[1] == MAGIC && head[2] == VERSION)
+}
+
 pub fn decode(token: &str) -> Result<TokenData> {
     let bytes = base64::decode(token).ok_or_else(|| damaged("not base64"))?;
     let mut r = Reader { bytes: &bytes };
@@ -158,6 +166,14 @@ mod tests {
         let err = decode(&base64::encode(&bytes)).unwrap_err();
         assert_eq!(err.code, ErrorCode::HandleFromOtherBackend);
         assert!(err.message.contains("Valkey"));
+    }
+
+    #[test]
+    fn tokens_are_told_from_execution_ids() {
+        assert!(looks_like_token(&encode(&sample())));
+        assert!(!looks_like_token(&sample().execution_id.to_string()));
+        assert!(!looks_like_token("abc"));
+        assert!(!looks_like_token("AAAAAAAAAAAA"));
     }
 
     #[test]

@@ -1,12 +1,17 @@
-//! `Backend`: the exported database handle. A thin handle over `Rc` state, so a pending
-//! `tailStream` never holds a borrow of the object ("recursive use" cannot happen).
+//! `Backend`: the exported database handle, and the one list of its operations (the package's
+//! wrapper, the `openInWorker` proxy and the worker all derive theirs from this class). A thin
+//! handle over `Rc` state, so a pending wait never holds a borrow of the object ("recursive
+//! use" cannot happen). Each method converts its arguments, calls the engine and converts the
+//! result; errors cross through `From<EngineError> for JsValue`.
 
-use super::error::{settle, to_js};
-use super::open::{self, OpfsLease};
-use super::tail::StreamTail;
-use super::{convert, output, timer};
-use crate::engine::{Engine, TailCursor};
-use std::cell::RefCell;
+use super::convert;
+use super::error::{settle, settle_engine};
+use super::follower::{signal_of, Follower, Source};
+use super::open;
+use super::output::to_js;
+use super::timer;
+use crate::engine::{Engine, Purpose};
+use crate::error::Result;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -15,30 +20,26 @@ pub(super) struct Inner {
     pub engine: Engine,
     name: String,
     storage: &'static str,
-    opfs: RefCell<Option<OpfsLease>>,
 }
 
-impl Inner {
-    /// Closes the engine, then gives OPFS storage back. Idempotent.
-    fn shut(&self) {
-        // Dropping the store closes its connection, which must happen before the OPFS release.
+/// A backend collected without `close()` (the package builds with weak refs) still closes its
+/// database, which frees an OPFS name for later `open`s in this context.
+impl Drop for Inner {
+    fn drop(&mut self) {
         drop(self.engine.close());
-        if let Some(lease) = self.opfs.borrow_mut().take() {
-            lease.release();
-        }
     }
 }
 
-/// A backend collected without `close()` (the package uses weak refs) still frees its OPFS
-/// name, or every later `open` of that name in this context would be `storage_busy`.
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.shut();
+impl Inner {
+    /// A handle operation's other arguments, converted. When they are unusable and the handle
+    /// is dead too, the dead handle is what gets reported (decision 2: fence first).
+    fn fenced<T>(&self, token: &str, purpose: Purpose, converted: Result<T>) -> Result<T> {
+        converted.map_err(|bad_input| self.engine.check_handle(token, purpose).err().unwrap_or(bad_input))
     }
 }
 
 /// A FlowFabric database. Create one with `open()`; every method returns a Promise except
-/// `tail`, which returns an async iterator at once.
+/// `tail`, `completions` and `leaseHistory`, which return async iterators at once.
 #[wasm_bindgen]
 pub struct Backend {
     inner: Rc<Inner>,
@@ -49,15 +50,8 @@ pub struct Backend {
 pub async fn open_backend(
     #[wasm_bindgen(unchecked_param_type = "OpenOptions | undefined")] options: JsValue,
 ) -> Result<Backend, JsValue> {
-    let opened = open::open(&options).await.map_err(|e| to_js(&e))?;
-    Ok(Backend {
-        inner: Rc::new(Inner {
-            engine: opened.engine,
-            name: opened.name,
-            storage: opened.storage,
-            opfs: RefCell::new(opened.opfs),
-        }),
-    })
+    let opened = open::open(&options).await?;
+    Ok(Backend { inner: Rc::new(Inner { engine: opened.engine, name: opened.name, storage: opened.storage }) })
 }
 
 #[wasm_bindgen]
@@ -68,52 +62,55 @@ impl Backend {
         self.inner.name.clone()
     }
 
-    /// `"memory"` or `"opfs"`.
-    #[wasm_bindgen(getter)]
+    /// Where the database lives: `"memory"` or `"opfs"`.
+    #[wasm_bindgen(getter, unchecked_return_type = "\"memory\" | \"opfs\"")]
     pub fn storage(&self) -> String {
         self.inner.storage.into()
     }
 
-    #[wasm_bindgen(js_name = createExecution, unchecked_return_type = "Promise<{ executionId: string, created: boolean }>")]
+    #[wasm_bindgen(js_name = createExecution, unchecked_return_type = "Promise<Created>")]
     pub fn create_execution(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "CreateExecutionSpec | undefined")] spec: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CreateExecutionSpec")] spec: Option<JsValue>,
     ) -> js_sys::Promise {
-        settle(|| Ok(output::created(self.inner.engine.create_execution(&convert::create_spec(&spec)?)?)))
+        let spec = spec.unwrap_or_default();
+        settle_engine(|| to_js(&self.inner.engine.create_execution(&convert::create_spec(&spec)?)?))
     }
 
     #[wasm_bindgen(js_name = getExecution, unchecked_return_type = "Promise<ExecutionInfo | null>")]
-    pub fn get_execution(
+    pub fn get_execution(&self, #[wasm_bindgen(js_name = executionId, unchecked_param_type = "string")] execution_id: JsValue) -> js_sys::Promise {
+        settle_engine(|| to_js(&self.inner.engine.get_execution(&convert::execution_id(&execution_id)?)?))
+    }
+
+    /// One page of executions, oldest first; pass `nextCursor` as `after` for the next one.
+    #[wasm_bindgen(js_name = listExecutions, unchecked_return_type = "Promise<ExecutionPage>")]
+    pub fn list_executions(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] execution_id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ListExecutionsOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
-        settle(|| {
-            Ok(output::execution(self.inner.engine.get_execution(&convert::execution_id(&execution_id)?)?))
-        })
+        let options = options.unwrap_or_default();
+        settle_engine(|| to_js(&self.inner.engine.list_executions(&convert::list_spec(&options)?)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<Handle | null>")]
-    pub fn claim(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "ClaimOptions")] options: JsValue,
-    ) -> js_sys::Promise {
-        settle(|| Ok(output::handle(self.inner.engine.claim(&convert::claim_spec(&options)?)?)))
+    pub fn claim(&self, #[wasm_bindgen(unchecked_param_type = "ClaimOptions")] options: JsValue) -> js_sys::Promise {
+        settle_engine(|| to_js(&self.inner.engine.claim(&convert::claim_spec(&options)?)?))
     }
 
-    #[wasm_bindgen(unchecked_return_type = "Promise<{ leaseEpoch: number, expiresAtMs: number }>")]
-    pub fn renew(&self, #[wasm_bindgen(unchecked_param_type = "Handle")] handle: JsValue) -> js_sys::Promise {
-        settle(|| Ok(output::renewal(self.inner.engine.renew(&convert::handle_token(&handle)?)?)))
+    #[wasm_bindgen(unchecked_return_type = "Promise<Renewal>")]
+    pub fn renew(&self, #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue) -> js_sys::Promise {
+        settle_engine(|| to_js(&self.inner.engine.renew(&convert::handle_token(&handle)?)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn progress(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Handle")] handle: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "{ percent?: number, message?: string }")] progress: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ProgressInput")] progress: JsValue,
     ) -> js_sys::Promise {
-        settle(|| {
+        settle_engine(|| {
             let token = convert::handle_token(&handle)?;
-            let (percent, message) = convert::progress(&progress)?;
+            let (percent, message) = self.inner.fenced(&token, Purpose::Lease, convert::progress(&progress))?;
             self.inner.engine.progress(&token, percent, message.as_deref())?;
             Ok(JsValue::UNDEFINED)
         })
@@ -122,16 +119,13 @@ impl Backend {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn complete(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Handle")] handle: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | undefined")] result: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Payload")] result: Option<JsValue>,
     ) -> js_sys::Promise {
-        settle(|| {
+        settle_engine(|| {
             let token = convert::handle_token(&handle)?;
-            let result = if result.is_undefined() || result.is_null() {
-                None
-            } else {
-                Some(convert::bytes(&result, "result")?)
-            };
+            let converted = result.map(|r| convert::bytes(&r, "result")).transpose();
+            let result = self.inner.fenced(&token, Purpose::Lease, converted)?;
             self.inner.engine.complete(&token, result)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -140,79 +134,75 @@ impl Backend {
     #[wasm_bindgen(unchecked_return_type = "Promise<FailOutcome>")]
     pub fn fail(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Handle")] handle: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue,
         #[wasm_bindgen(unchecked_param_type = "FailureInfo")] failure: JsValue,
     ) -> js_sys::Promise {
-        settle(|| {
+        settle_engine(|| {
             let token = convert::handle_token(&handle)?;
-            let (message, class) = convert::failure(&failure)?;
-            Ok(output::fail_outcome(self.inner.engine.fail(&token, &message, class)?))
+            let (message, class) = self.inner.fenced(&token, Purpose::Lease, convert::failure(&failure))?;
+            to_js(&self.inner.engine.fail(&token, &message, class)?)
         })
     }
 
+    /// Cancels by handle (or bare token) as the lease holder, or by execution id as an operator.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn cancel(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Handle | string")] target: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string | undefined")] reason: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] reason: Option<JsValue>,
     ) -> js_sys::Promise {
-        settle(|| {
+        settle_engine(|| {
             let target = convert::cancel_target(&target)?;
-            let reason = match reason.as_string() {
-                Some(r) => Some(r),
-                None if reason.is_undefined() || reason.is_null() => None,
-                None => {
-                    return Err(crate::error::EngineError::invalid(format!(
-                        "reason must be a string, got {}",
-                        convert::describe(&reason)
-                    )))
-                }
+            let reason = reason.map(|r| convert::string(&r, "reason")).transpose();
+            let reason = match &target {
+                crate::model::CancelTarget::Handle(token) => self.inner.fenced(token, Purpose::Lease, reason)?,
+                crate::model::CancelTarget::Execution(_) => reason?,
             };
             self.inner.engine.cancel(&target, reason.as_deref())?;
             Ok(JsValue::UNDEFINED)
         })
     }
 
+    /// Ends every expired lease now; resolves how many executions became reclaimable.
     #[wasm_bindgen(js_name = reclaimExpired, unchecked_return_type = "Promise<number>")]
     pub fn reclaim_expired(&self) -> js_sys::Promise {
-        settle(|| Ok(JsValue::from(self.inner.engine.reclaim_expired()?)))
+        settle_engine(|| Ok(JsValue::from(self.inner.engine.reclaim_expired()?)))
     }
 
     #[wasm_bindgen(js_name = appendFrame, unchecked_return_type = "Promise<AppendResult>")]
     pub fn append_frame(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Handle")] handle: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue,
         #[wasm_bindgen(unchecked_param_type = "FrameInput")] frame: JsValue,
     ) -> js_sys::Promise {
-        settle(|| {
+        settle_engine(|| {
             let token = convert::handle_token(&handle)?;
-            Ok(output::appended(self.inner.engine.append_frame(&token, &convert::frame_spec(&frame)?)?))
+            let spec = self.inner.fenced(&token, Purpose::Append, convert::frame_spec(&frame))?;
+            to_js(&self.inner.engine.append_frame(&token, &spec)?)
         })
     }
 
     #[wasm_bindgen(js_name = readStream, unchecked_return_type = "Promise<StreamFrames>")]
     pub fn read_stream(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] execution_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number")] attempt_index: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ReadStreamOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(js_name = executionId, unchecked_param_type = "string")] execution_id: JsValue,
+        #[wasm_bindgen(js_name = attemptIndex, unchecked_param_type = "number")] attempt_index: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ReadStreamOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
-        settle(|| {
+        let options = options.unwrap_or_default();
+        settle_engine(|| {
             let id = convert::execution_id(&execution_id)?;
             let index = convert::attempt_index(&attempt_index)?;
-            Ok(output::stream_frames(self.inner.engine.read_stream(
-                &id,
-                index,
-                &convert::read_spec(&options)?,
-            )?))
+            to_js(&self.inner.engine.read_stream(&id, index, &convert::read_spec(&options)?)?)
         })
     }
 
+    /// Frames after `after`; waits up to `blockMs` for the first one.
     #[wasm_bindgen(js_name = tailStream, unchecked_return_type = "Promise<StreamFrames>")]
     pub fn tail_stream(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] execution_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number")] attempt_index: JsValue,
+        #[wasm_bindgen(js_name = executionId, unchecked_param_type = "string")] execution_id: JsValue,
+        #[wasm_bindgen(js_name = attemptIndex, unchecked_param_type = "number")] attempt_index: JsValue,
         #[wasm_bindgen(unchecked_param_type = "TailStreamOptions")] options: JsValue,
     ) -> js_sys::Promise {
         let args = (|| {
@@ -224,63 +214,108 @@ impl Backend {
         })();
         let (id, index, spec) = match args {
             Ok(a) => a,
-            Err(e) => return settle(|| Err(e)),
+            Err(e) => return settle_engine(|| Err(e)),
         };
         let inner = self.inner.clone();
         future_to_promise(async move {
-            let frames = inner.engine.tail_stream(&id, index, &spec, timer::sleep).await;
-            frames.map(output::stream_frames).map_err(|e| to_js(&e))
+            let frames = inner.engine.tail_stream(&id, index, &spec, timer::sleep).await?;
+            Ok(to_js(&frames)?)
         })
-    }
-
-    /// The raw iterator behind the package's `tail()`; prefer `tail()`, which adds
-    /// `for await` support and `signal`.
-    #[wasm_bindgen(js_name = openTail)]
-    pub fn open_tail(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] execution_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number")] attempt_index: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TailOptions | undefined")] options: JsValue,
-    ) -> Result<StreamTail, JsValue> {
-        let cursor = (|| {
-            let id = convert::execution_id(&execution_id)?;
-            let index = convert::attempt_index(&attempt_index)?;
-            let spec = convert::tail_spec(&options, Some("0-0"))?;
-            TailCursor::new(&id, index, &spec.after, spec.visibility, spec.limit)
-        })()
-        .map_err(|e| to_js(&e))?;
-        Ok(StreamTail::new(self.inner.clone(), cursor))
     }
 
     #[wasm_bindgen(js_name = readSummary, unchecked_return_type = "Promise<Summary | null>")]
     pub fn read_summary(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] execution_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number")] attempt_index: JsValue,
+        #[wasm_bindgen(js_name = executionId, unchecked_param_type = "string")] execution_id: JsValue,
+        #[wasm_bindgen(js_name = attemptIndex, unchecked_param_type = "number")] attempt_index: JsValue,
     ) -> js_sys::Promise {
-        settle(|| {
+        settle_engine(|| {
             let id = convert::execution_id(&execution_id)?;
             let index = convert::attempt_index(&attempt_index)?;
-            Ok(output::summary(self.inner.engine.read_summary(&id, index)?))
+            to_js(&self.inner.engine.read_summary(&id, index)?)
         })
+    }
+
+    /// Every frame after `after` (default `"0-0"`), in order, waiting for new ones; done once
+    /// the stream is closed and drained. A sync call.
+    #[wasm_bindgen(unchecked_return_type = "FollowerOf<Frame>")]
+    pub fn tail(
+        &self,
+        #[wasm_bindgen(js_name = executionId, unchecked_param_type = "string")] execution_id: JsValue,
+        #[wasm_bindgen(js_name = attemptIndex, unchecked_param_type = "number")] attempt_index: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TailOptions")] options: Option<JsValue>,
+    ) -> Follower {
+        let options = options.unwrap_or_default();
+        let opened = (|| {
+            let id = convert::execution_id(&execution_id)?;
+            let index = convert::attempt_index(&attempt_index)?;
+            let spec = convert::tail_spec(&options, Some("0-0"))?;
+            let signal = signal_of(&options)?;
+            Ok((Source::Stream(self.inner.engine.follow_stream(&id, index, &spec)?), signal))
+        })();
+        Follower::new(self.inner.clone(), opened)
+    }
+
+    /// Completion events (one per terminal outcome) after `after`, then live. A sync call.
+    #[wasm_bindgen(unchecked_return_type = "FollowerOf<CompletionEvent>")]
+    pub fn completions(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "CompletionsOptions")] options: Option<JsValue>,
+    ) -> Follower {
+        let options = options.unwrap_or_default();
+        let opened = (|| {
+            let spec = convert::completions_spec(&options)?;
+            let signal = signal_of(&options)?;
+            Ok((Source::Completions(self.inner.engine.follow_completions(&spec)?), signal))
+        })();
+        Follower::new(self.inner.clone(), opened)
+    }
+
+    /// Lease events after `after`, then live. A sync call.
+    #[wasm_bindgen(js_name = leaseHistory, unchecked_return_type = "FollowerOf<LeaseEvent>")]
+    pub fn lease_history(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "LeaseHistoryOptions")] options: Option<JsValue>,
+    ) -> Follower {
+        let options = options.unwrap_or_default();
+        let opened = (|| {
+            let spec = convert::lease_history_spec(&options)?;
+            let signal = signal_of(&options)?;
+            Ok((Source::Leases(self.inner.engine.follow_lease_history(&spec)?), signal))
+        })();
+        Follower::new(self.inner.clone(), opened)
+    }
+
+    /// The methods above that return iterators rather than Promises: the one table the
+    /// `openInWorker` proxy reads to know which calls are sync (a test checks it).
+    #[wasm_bindgen(js_name = iteratorMethods, getter, unchecked_return_type = "string[]")]
+    pub fn iterator_methods() -> js_sys::Array {
+        ["tail", "completions", "leaseHistory"].iter().map(|m| JsValue::from_str(m)).collect()
     }
 
     /// The database as a standard SQLite file (opens with the `sqlite3` CLI).
     #[wasm_bindgen(js_name = exportImage, unchecked_return_type = "Promise<Uint8Array>")]
     pub fn export_image(&self) -> js_sys::Promise {
-        settle(|| Ok(js_sys::Uint8Array::from(self.inner.engine.export_image()?.as_slice()).into()))
+        settle_engine(|| Ok(js_sys::Uint8Array::from(self.inner.engine.export_image()?.as_slice()).into()))
     }
 
-    /// Tail waiters currently registered; 0 when no tail is waiting (useful to find leaks).
-    #[wasm_bindgen(js_name = waiterCount)]
-    pub fn waiter_count(&self) -> u32 {
-        self.inner.engine.waiter_count() as u32
+    /// Waiters registered by tails and event iterators; 0 when none is waiting (finds leaks).
+    /// A Promise, like every call that may cross to a worker.
+    #[wasm_bindgen(js_name = waiterCount, unchecked_return_type = "Promise<number>")]
+    pub fn waiter_count(&self) -> js_sys::Promise {
+        settle(|| Ok(JsValue::from(self.inner.engine.waiter_count() as u32)))
     }
 
     /// Closes the database and releases its storage. Idempotent.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> js_sys::Promise {
-        self.inner.shut();
-        js_sys::Promise::resolve(&JsValue::UNDEFINED)
+        drop(self.inner.engine.close());
+        settle(|| Ok(JsValue::UNDEFINED))
+    }
+
+    /// `close()`, for `await using`.
+    #[wasm_bindgen(js_name = "[Symbol.asyncDispose]", unchecked_return_type = "Promise<void>")]
+    pub fn async_dispose(&self) -> js_sys::Promise {
+        self.close()
     }
 }

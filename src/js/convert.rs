@@ -1,7 +1,8 @@
 //! Reading JS arguments into engine inputs. Type errors become `validation/invalid_input`
 //! errors that name the option and show the value received; nothing here can trap.
 
-use crate::error::{EngineError, Result};
+use crate::engine::token;
+use crate::error::{quote, EngineError, Result};
 use crate::model::*;
 use js_sys::{ArrayBuffer, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -13,11 +14,7 @@ pub fn describe(v: &JsValue) -> String {
     } else if v.is_null() {
         "null".into()
     } else if let Some(s) = v.as_string() {
-        let mut shown: String = s.chars().take(60).collect();
-        if shown.len() < s.len() {
-            shown.push('…');
-        }
-        format!("string {shown:?}")
+        format!("string {}", quote(&s))
     } else if let Some(n) = v.as_f64() {
         format!("number {n}")
     } else if let Some(b) = v.as_bool() {
@@ -163,7 +160,11 @@ pub fn bytes(v: &JsValue, path: &str) -> Result<Vec<u8>> {
     if let Some(buffer) = v.dyn_ref::<ArrayBuffer>() {
         return Ok(Uint8Array::new(buffer).to_vec());
     }
-    Err(wrong(path, "a string or a Uint8Array", v))
+    Err(wrong(path, "a string, a Uint8Array or an ArrayBuffer", v))
+}
+
+pub fn string(v: &JsValue, path: &str) -> Result<String> {
+    v.as_string().ok_or_else(|| wrong(path, "a string", v))
 }
 
 pub fn attempt_index(v: &JsValue) -> Result<u32> {
@@ -214,8 +215,9 @@ fn retry_policy(opts: &Opts) -> Result<RetryPolicy> {
             },
             other => {
                 return Err(EngineError::invalid(format!(
-                    "{} {other:?} must be \"fixed\" or \"exponential\"",
-                    b.path("type")
+                    "{} {} must be \"fixed\" or \"exponential\"",
+                    b.path("type"),
+                    quote(other)
                 )))
             }
         },
@@ -264,16 +266,23 @@ pub fn failure(v: &JsValue) -> Result<(String, FailClass)> {
         None => FailClass::Transient,
         Some(c) => FailClass::parse(&c).ok_or_else(|| {
             EngineError::invalid(format!(
-                "failure.classification {c:?} must be one of transient, infra_crash, permanent, timeout, cancelled"
+                "failure.classification {} must be one of transient, infra_crash, permanent, timeout, cancelled",
+                quote(&c)
             ))
         })?,
     };
     Ok((message, class))
 }
 
+/// A handle, a bare token string, or an execution id string: a string is a token when it
+/// decodes as one (ids start with `{fp:`, which is not base64).
 pub fn cancel_target(v: &JsValue) -> Result<CancelTarget> {
-    if let Some(id) = v.as_string() {
-        return Ok(CancelTarget::Execution(id));
+    if let Some(text) = v.as_string() {
+        return Ok(if token::looks_like_token(&text) {
+            CancelTarget::Handle(text)
+        } else {
+            CancelTarget::Execution(text)
+        });
     }
     Ok(CancelTarget::Handle(
         handle_token(v).map_err(|_| wrong("cancel target", "a Handle or an executionId string", v))?,
@@ -288,7 +297,7 @@ pub fn frame_spec(v: &JsValue) -> Result<FrameSpec> {
     let kind = match o.string("kind")? {
         None => FrameKind::Stdout,
         Some(k) => FrameKind::parse(&k).ok_or_else(|| {
-            EngineError::invalid(format!("frame.kind {k:?} must be one of stdout, stderr, event, blob"))
+            EngineError::invalid(format!("frame.kind {} must be one of stdout, stderr, event, blob", quote(&k)))
         })?,
     };
     let mode_value = o.get("mode")?;
@@ -300,7 +309,8 @@ pub fn frame_spec(v: &JsValue) -> Result<FrameSpec> {
             "summary" => AppendMode::Summary,
             other => {
                 return Err(EngineError::invalid(format!(
-                    "frame.mode {other:?} must be \"durable\", \"summary\" or {{ bestEffort: {{ ttlMs }} }}"
+                    "frame.mode {} must be \"durable\", \"summary\" or {{ bestEffort: {{ ttlMs }} }}",
+                    quote(other)
                 )))
             }
         }
@@ -342,8 +352,9 @@ pub fn visibility(o: &Opts) -> Result<Visibility> {
     let text = o.string_or("visibility", "all")?;
     Visibility::parse(&text).ok_or_else(|| {
         EngineError::invalid(format!(
-            "{} {text:?} must be \"all\" or \"exclude_best_effort\"",
-            o.path("visibility")
+            "{} {} must be \"all\" or \"exclude_best_effort\"",
+            o.path("visibility"),
+            quote(&text)
         ))
     })
 }
@@ -360,4 +371,38 @@ pub fn tail_spec(v: &JsValue, default_after: Option<&str>) -> Result<TailSpec> {
         limit: o.integer("limit")?.unwrap_or(100),
         visibility: visibility(&o)?,
     })
+}
+
+fn public_state(o: &Opts) -> Result<Option<PublicState>> {
+    o.string("publicState")?
+        .map(|s| {
+            PublicState::parse(&s).map_err(|_| {
+                EngineError::invalid(format!(
+                    "{} {} must be one of waiting, delayed, active, completed, failed, cancelled",
+                    o.path("publicState"),
+                    quote(&s)
+                ))
+            })
+        })
+        .transpose()
+}
+
+pub fn list_spec(v: &JsValue) -> Result<ListSpec> {
+    let o = Opts::new(v, "options")?;
+    Ok(ListSpec {
+        lane: o.string("lane")?,
+        public_state: public_state(&o)?,
+        after: o.string("after")?,
+        limit: o.integer("limit")?.unwrap_or(100),
+    })
+}
+
+pub fn completions_spec(v: &JsValue) -> Result<CompletionsSpec> {
+    let o = Opts::new(v, "options")?;
+    Ok(CompletionsSpec { after: o.string("after")?, lane: o.string("lane")?, namespace: o.string("namespace")? })
+}
+
+pub fn lease_history_spec(v: &JsValue) -> Result<LeaseHistorySpec> {
+    let o = Opts::new(v, "options")?;
+    Ok(LeaseHistorySpec { after: o.string("after")?, execution_id: o.string("executionId")? })
 }

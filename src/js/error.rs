@@ -1,26 +1,56 @@
-//! The single place that turns an [`EngineError`] into a JS `Error`:
-//! `name = "FlowFabricError"`, with `kind`, `code`, `retryable` and the message.
+//! The single crossing of errors into JS: `impl From<EngineError> for JsValue`, so `?` turns an
+//! engine error into a rejection. The value is an instance of the package's `FlowFabricError`
+//! class (registered once at load by `js/api.js`), with `kind`, `code` and `retryable`.
 
 use crate::error::{EngineError, Result};
-use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use js_sys::{Function, Object, Reflect};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
 
-pub fn to_js(err: &EngineError) -> JsValue {
-    let e = js_sys::Error::new(&err.message);
-    e.set_name("FlowFabricError");
-    let set = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&e, &k.into(), &v);
-    };
-    set("kind", err.kind().as_str().into());
-    set("code", err.code.as_str().into());
-    set("retryable", err.is_retryable().into());
-    e.into()
+thread_local! {
+    /// The package's `FlowFabricError` class, once registered.
+    static ERROR_CLASS: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Registers the class rejections are made of. Called by the package right after the module
+/// loads; without it (the raw module alone) errors are plain `Error`s named "FlowFabricError".
+#[wasm_bindgen(js_name = setErrorClass)]
+pub fn set_error_class(class: Function) {
+    ERROR_CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+impl From<EngineError> for JsValue {
+    fn from(err: EngineError) -> JsValue {
+        let details = Object::new();
+        let set = |o: &JsValue, k: &str, v: JsValue| {
+            let _ = Reflect::set(o, &k.into(), &v);
+        };
+        set(&details, "kind", err.kind().as_str().into());
+        set(&details, "code", err.code.as_str().into());
+        set(&details, "retryable", err.is_retryable().into());
+        let args = js_sys::Array::of2(&err.message.as_str().into(), &details);
+        let registered = ERROR_CLASS.with(|c| c.borrow().clone());
+        if let Some(made) = registered.and_then(|class| Reflect::construct(&class, &args).ok()) {
+            return made;
+        }
+        let e: JsValue = js_sys::Error::new(&err.message).into();
+        set(&e, "name", "FlowFabricError".into());
+        for key in ["kind", "code", "retryable"] {
+            set(&e, key, Reflect::get(&details, &key.into()).unwrap_or_default());
+        }
+        e
+    }
 }
 
 /// Runs a synchronous operation and settles a Promise with its outcome.
-pub fn settle(op: impl FnOnce() -> Result<JsValue>) -> js_sys::Promise {
+pub fn settle(op: impl FnOnce() -> Result<JsValue, JsValue>) -> js_sys::Promise {
     match op() {
         Ok(v) => js_sys::Promise::resolve(&v),
-        Err(e) => js_sys::Promise::reject_typed(&to_js(&e)),
+        Err(e) => js_sys::Promise::reject_typed(&e),
     }
+}
+
+/// The same for operations that fail only with engine errors.
+pub fn settle_engine(op: impl FnOnce() -> Result<JsValue>) -> js_sys::Promise {
+    settle(|| Ok(op()?))
 }

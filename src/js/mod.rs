@@ -4,9 +4,9 @@
 pub mod backend;
 mod convert;
 mod error;
+pub mod follower;
 mod host;
 mod open;
 mod output;
-pub mod tail;
 mod timer;
 mod types;

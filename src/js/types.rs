@@ -1,16 +1,20 @@
-//! TypeScript shapes of every option and result (API.md), emitted into the generated `.d.ts`.
+//! TypeScript shapes of the options users pass in (docs/API.md). Result shapes are not here:
+//! tsify derives them from the records in `src/model/results.rs`.
 
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
+/** Bytes or text: strings are stored as UTF-8. */
+export type Payload = string | Uint8Array | ArrayBuffer;
+
 export interface OpenOptions {
   /** "memory" (default) or "opfs" (a browser dedicated Worker only). */
   storage?: "memory" | "opfs";
   /** Database name: the OPFS file, or a label for memory. Default "flowfabric.db". */
   name?: string;
   /** Bytes from exportImage(): open a memory database with that content. */
-  image?: Uint8Array;
+  image?: Uint8Array | ArrayBuffer;
   /** Clock in Unix milliseconds; lease expiry, backoff, frame ids and timestamps read it. */
   now?: () => number;
 }
@@ -26,7 +30,7 @@ export interface CreateExecutionSpec {
   lane?: string;
   priority?: number;
   capabilities?: string[];
-  payload?: string | Uint8Array;
+  payload?: Payload;
   namespace?: string;
   kind?: string;
   tags?: Record<string, string>;
@@ -34,30 +38,13 @@ export interface CreateExecutionSpec {
   retryPolicy?: RetryPolicy;
 }
 
-export type LifecyclePhase = "runnable" | "active" | "terminal";
-export type PublicState = "waiting" | "delayed" | "active" | "completed" | "failed" | "cancelled";
-export type TerminalOutcome = "success" | "failed" | "cancelled";
-
-export interface ExecutionInfo {
-  executionId: string;
-  lane: string;
-  namespace: string;
-  kind: string;
-  priority: number;
-  attemptIndex: number;
-  lifecyclePhase: LifecyclePhase;
-  publicState: PublicState;
-  terminalOutcome: TerminalOutcome | null;
-  createdAtMs: number;
-  startedAtMs: number | null;
-  terminalAtMs: number | null;
-  delayUntilMs: number | null;
-  progress: { percent?: number; message?: string };
-  payload: Uint8Array | null;
-  result: Uint8Array | null;
-  lastFailure: string | null;
-  leaseReclaimCount: number;
-  tags: Record<string, string>;
+export interface ListExecutionsOptions {
+  lane?: string;
+  publicState?: PublicState;
+  /** The `nextCursor` of the previous page. */
+  after?: string;
+  /** 1..=1000, default 100. */
+  limit?: number;
 }
 
 export interface ClaimOptions {
@@ -68,48 +55,38 @@ export interface ClaimOptions {
   leaseTtlMs?: number;
 }
 
-export interface Handle {
-  executionId: string;
-  attemptIndex: number;
-  leaseEpoch: number;
-  kind: "fresh" | "reclaimed";
-  token: string;
-}
+export interface ProgressInput { percent?: number; message?: string }
 
 export type FailureClassification = "transient" | "infra_crash" | "permanent" | "timeout" | "cancelled";
 export interface FailureInfo { message: string; classification?: FailureClassification }
-export type FailOutcome =
-  | { outcome: "retry_scheduled"; delayUntilMs: number; nextAttemptIndex: number }
-  | { outcome: "terminal_failed" };
 
 export type StreamMode = "durable" | "summary" | { bestEffort: { ttlMs: number } };
 export interface FrameInput {
-  payload: string | Uint8Array;
+  payload: Payload;
   kind?: "stdout" | "stderr" | "event" | "blob";
   frameType?: string;
   correlationId?: string;
   mode?: StreamMode;
 }
-export interface AppendResult { id: string; frameCount: number; summaryVersion: number | null }
-
-export interface Frame {
-  id: string;
-  mode: "durable" | "summary" | "best_effort";
-  fields: {
-    frame_type: string;
-    payload: string;
-    encoding: "utf8" | "base64";
-    source: "worker";
-    correlation_id?: string;
-  };
-}
-export interface StreamFrames { frames: Frame[]; closedAtMs: number | null; closedReason: string | null }
 
 export type Visibility = "all" | "exclude_best_effort";
 export interface ReadStreamOptions { from?: string; to?: string; limit?: number }
 export interface TailStreamOptions { after: string; blockMs?: number; limit?: number; visibility?: Visibility }
 export interface TailOptions { after?: string; visibility?: Visibility; limit?: number; signal?: AbortSignal }
 
+/** `after` absent: events from now on; "0": every event, then live; else a `cursor` seen. */
+export interface CompletionsOptions { after?: string; lane?: string; namespace?: string; signal?: AbortSignal }
+export interface LeaseHistoryOptions { after?: string; executionId?: string; signal?: AbortSignal }
+
+/**
+ * What `tail()`, `completions()` and `leaseHistory()` return: an async iterator for
+ * `for await`. `return()` (what `break` calls) releases its waiter at once; an aborted
+ * `signal` rejects a pending `next()` with an `AbortError`.
+ */
+export interface FollowerOf<T> extends AsyncIterableIterator<T> {
+  next(): Promise<IteratorResult<T, undefined>>;
+  return(): Promise<IteratorResult<T, undefined>>;
+}
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-export interface Summary { document: JsonValue; version: number; firstAppliedMs: number; lastUpdatedMs: number }
 "#;

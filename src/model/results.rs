@@ -9,12 +9,13 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Declares a public result record: serde's camelCase form, plus its TypeScript declaration on
-/// wasm32. One place, so every record gets both.
+/// wasm32 (absent values as `null` and maps as plain objects, which is how the facade's
+/// serializer writes them). One place, so every record gets both.
 macro_rules! record {
     ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Serialize)]
-        #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+        #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null, hashmap_as_object))]
         #[serde(rename_all = "camelCase")]
         pub struct $name { $($body)* }
     };

@@ -27,7 +27,7 @@ test("for await yields every frame after `after` in order and ends at close", as
   const after = [];
   for await (const frame of ff.tail(id, 0, { after: first.id })) after.push(frame.fields.payload);
   assert.deepEqual(after, ["a", "b", "c"]);
-  assert.equal(ff.waiterCount(), 0);
+  assert.equal(await ff.waiterCount(), 0);
 });
 
 test("a tail of a stream that never had frames ends when its attempt ends", async () => {
@@ -49,15 +49,15 @@ test("break releases the waiter at once", async () => {
     assert.equal(frame.fields.payload, "one");
     break;
   }
-  assert.equal(ff.waiterCount(), 0);
+  assert.equal(await ff.waiterCount(), 0);
   const it = ff.tail(id, 0, { after: "0-0" });
   await it.next();
   const pending = it.next();
   await tick(5);
-  assert.equal(ff.waiterCount(), 1);
+  assert.equal(await ff.waiterCount(), 1);
   assert.deepEqual(await it.return(), { done: true, value: undefined });
   assert.deepEqual(await pending, { done: true, value: undefined });
-  assert.equal(ff.waiterCount(), 0);
+  assert.equal(await ff.waiterCount(), 0);
 });
 
 test("aborting the signal rejects a pending next() with AbortError and frees the waiter", async () => {
@@ -66,15 +66,15 @@ test("aborting the signal rejects a pending next() with AbortError and frees the
   const it = ff.tail(id, 0, { signal: controller.signal });
   const pending = it.next();
   await tick(5);
-  assert.equal(ff.waiterCount(), 1);
+  assert.equal(await ff.waiterCount(), 1);
   controller.abort();
   await assert.rejects(pending, (e) => e instanceof DOMException && e.name === "AbortError");
-  assert.equal(ff.waiterCount(), 0);
+  assert.equal(await ff.waiterCount(), 0);
   await assert.rejects(it.next(), { name: "AbortError" });
 
   const already = AbortSignal.abort();
   await assert.rejects(ff.tail(id, 0, { signal: already }).next(), { name: "AbortError" });
-  assert.equal(ff.waiterCount(), 0);
+  assert.equal(await ff.waiterCount(), 0);
 });
 
 test("a thousand tails on one stream each receive every frame, and nothing leaks", async () => {
@@ -85,12 +85,12 @@ test("a thousand tails on one stream each receive every frame, and nothing leaks
     return got;
   });
   await tick(20);
-  assert.equal(ff.waiterCount(), 1000);
+  assert.equal(await ff.waiterCount(), 1000);
   const payloads = Array.from({ length: 20 }, (_, i) => `frame ${i}`);
   for (const p of payloads) await ff.appendFrame(handle, { payload: p });
   await ff.complete(handle);
   for (const got of await Promise.all(tails)) assert.deepEqual(got, payloads);
-  assert.equal(ff.waiterCount(), 0);
+  assert.equal(await ff.waiterCount(), 0);
 });
 
 test("hundreds of tails on different streams run while other calls proceed", async () => {
@@ -105,7 +105,7 @@ test("hundreds of tails on different streams run while other calls proceed", asy
     }),
   );
   await tick(10);
-  assert.equal(ff.waiterCount(), 300);
+  assert.equal(await ff.waiterCount(), 300);
   for (let round = 0; round < 3; round++) {
     for (const [i, { handle }] of streams.entries()) {
       await ff.appendFrame(handle, { payload: `s${i}-r${round}` });
@@ -117,7 +117,7 @@ test("hundreds of tails on different streams run while other calls proceed", asy
   for (const { i, got } of await Promise.all(tails)) {
     assert.deepEqual(got, [0, 1, 2].map((r) => `s${i}-r${r}`));
   }
-  assert.equal(ff.waiterCount(), 0);
+  assert.equal(await ff.waiterCount(), 0);
 });
 
 test("closing the database ends waiting tails with state/closed", async () => {
@@ -127,5 +127,5 @@ test("closing the database ends waiting tails with state/closed", async () => {
   await tick(5);
   await ff.close();
   await assert.rejects(pending, { name: "FlowFabricError", kind: "state", code: "closed" });
-  assert.equal(ff.waiterCount(), 0);
+  assert.equal(await ff.waiterCount(), 0);
 });

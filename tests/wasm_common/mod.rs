@@ -88,7 +88,7 @@ pub async fn open_with(options: &str) -> Result<Backend, JsValue> {
 
 /// Creates an execution and claims it: (executionId, handle).
 pub async fn started(ff: &Backend) -> (String, JsValue) {
-    let created = ok(ff.create_execution(JsValue::UNDEFINED)).await;
+    let created = ok(ff.create_execution(None)).await;
     let handle = ok(ff.claim(js(r#"{"workerId":"w1"}"#))).await;
     assert_eq!(get_str(&created, "executionId"), get_str(&handle, "executionId"));
     (get_str(&handle, "executionId"), handle)
@@ -110,5 +110,10 @@ pub fn frame_payloads(stream: &JsValue) -> Vec<String> {
 }
 
 pub async fn read_all(ff: &Backend, id: &str, attempt: u32) -> JsValue {
-    ok(ff.read_stream(id.into(), attempt.into(), JsValue::UNDEFINED)).await
+    ok(ff.read_stream(id.into(), attempt.into(), None)).await
+}
+
+/// Waiters registered by tails and iterators (`waiterCount()` resolves a Promise).
+pub async fn waiters(ff: &Backend) -> u32 {
+    ok(ff.waiter_count()).await.as_f64().unwrap() as u32
 }

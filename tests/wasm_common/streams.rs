@@ -34,7 +34,7 @@ pub async fn append_frame_fence_mismatch_returns_contention(ff: &Backend) {
     rejects(ff.append_frame(forged.into(), js(r#"{"payload":"x"}"#)), "contention", "lease_conflict").await;
     assert!(frame_payloads(&read_all(ff, &id, 0).await).is_empty(), "nothing written");
     append(ff, &h, "genuine").await;
-    ok(ff.complete(h.clone(), JsValue::UNDEFINED)).await;
+    ok(ff.complete(h.clone(), None)).await;
     rejects(ff.append_frame(h, js(r#"{"payload":"late"}"#)), "state", "stream_closed").await;
     assert_eq!(frame_payloads(&read_all(ff, &id, 0).await), vec!["genuine"]);
 }
@@ -54,13 +54,13 @@ pub async fn read_stream_cursor_pagination_resumes(ff: &Backend) {
     for i in 0..5 {
         append(ff, &h, &format!("p{i}")).await;
     }
-    let page = ok(ff.read_stream(id.clone().into(), 0.into(), js(r#"{"limit":2}"#))).await;
+    let page = ok(ff.read_stream(id.clone().into(), 0.into(), Some(js(r#"{"limit":2}"#)))).await;
     let frames: js_sys::Array = get(&page, "frames").into();
     assert_eq!(frames.length(), 2);
     let last = get_str(&frames.get(1), "id");
     let opts = js_sys::Object::new();
     Reflect::set(&opts, &"from".into(), &last.clone().into()).unwrap();
-    let next = ok(ff.read_stream(id.into(), 0.into(), opts.into())).await;
+    let next = ok(ff.read_stream(id.into(), 0.into(), Some(opts.into()))).await;
     assert_eq!(frame_payloads(&next), vec!["p1", "p2", "p3", "p4"], "the lower bound is inclusive");
     let rest: js_sys::Array = get(&next, "frames").into();
     assert_eq!(get_str(&rest.get(0), "id"), last);
@@ -68,7 +68,7 @@ pub async fn read_stream_cursor_pagination_resumes(ff: &Backend) {
 
 pub async fn read_stream_isolates_per_attempt_index(ff: &Backend) {
     let spec = r#"{"retryPolicy":{"maxRetries":1,"backoff":{"type":"fixed","delayMs":0}}}"#;
-    let id = get_str(&ok(ff.create_execution(js(spec))).await, "executionId");
+    let id = get_str(&ok(ff.create_execution(Some(js(spec)))).await, "executionId");
     let h0 = ok(ff.claim(js(r#"{"workerId":"w1"}"#))).await;
     append(ff, &h0, "a0-1").await;
     append(ff, &h0, "a0-2").await;
@@ -108,12 +108,12 @@ pub async fn tail_stream_blocks_and_wakes_on_append(ff: &Backend) {
     let started_at = js_sys::Date::now();
     let waiting = ff.tail_stream(id.into(), 0.into(), js(r#"{"after":"0-0","blockMs":2000}"#));
     sleep(80).await;
-    assert_eq!(ff.waiter_count(), 1, "the tail is parked on its stream");
+    assert_eq!(waiters(&ff).await, 1, "the tail is parked on its stream");
     append(ff, &h, "late").await;
     let r = ok(waiting).await;
     assert_eq!(frame_payloads(&r), vec!["late"]);
     assert!(js_sys::Date::now() - started_at >= 50.0, "it waited for the append");
-    assert_eq!(ff.waiter_count(), 0);
+    assert_eq!(waiters(&ff).await, 0);
 }
 
 pub async fn tail_stream_timeout_returns_empty_open(ff: &Backend) {
@@ -123,7 +123,7 @@ pub async fn tail_stream_timeout_returns_empty_open(ff: &Backend) {
     assert!(frame_payloads(&r).is_empty());
     assert!(get(&r, "closedAtMs").is_null());
     assert!(js_sys::Date::now() - started_at >= 100.0, "it waited out blockMs");
-    assert_eq!(ff.waiter_count(), 0);
+    assert_eq!(waiters(&ff).await, 0);
 }
 
 pub async fn tail_stream_rejects_open_cursors(ff: &Backend) {
@@ -154,7 +154,7 @@ pub async fn tail_stream_exclude_best_effort_filters_frames(ff: &Backend) {
 pub async fn close_reasons_reach_readers(ff: &Backend) {
     let (id, h) = started(ff).await;
     let waiting = ff.tail_stream(id.clone().into(), 0.into(), js(r#"{"after":"0-0","blockMs":5000}"#));
-    ok(ff.complete(h, JsValue::UNDEFINED)).await;
+    ok(ff.complete(h, None)).await;
     let r = ok(waiting).await;
     assert_eq!(get_str(&r, "closedReason"), "attempt_success");
     assert!(get_num(&r, "closedAtMs") > 0.0);
