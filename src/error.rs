@@ -116,18 +116,13 @@ impl EngineError {
     }
 }
 
-/// A user-supplied string as error messages show it: quoted, cut at 80 bytes, and never a
-/// handle token. Tokens are the one credential the backend trusts, and messages end up in
-/// logs, so anything that could be one (a long run of base64) is described, not shown.
+/// A user-supplied string as error messages show it: quoted, cut at 80 bytes, and never with a
+/// handle token in it. Tokens are the one credential the backend trusts and messages end up in
+/// logs, so every run of 32 or more base64 characters (what a token, or most of one, looks
+/// like) is replaced by its length.
 pub fn quote(value: &str) -> String {
-    let base64ish = value.len() >= 32
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
-    if base64ish {
-        return format!(
-            "(a {}-character base64 string, not shown: handle tokens stay out of messages)",
-            value.len()
-        );
-    }
+    let redacted = redact_base64_runs(value);
+    let value = redacted.as_str();
     if value.len() <= 80 {
         return format!("{value:?}");
     }
@@ -136,6 +131,31 @@ pub fn quote(value: &str) -> String {
         end -= 1;
     }
     format!("{:?}… ({} bytes)", &value[..end], value.len())
+}
+
+fn redact_base64_runs(value: &str) -> String {
+    const LONG: usize = 32;
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+    let mut out = String::with_capacity(value.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= LONG {
+            out.push_str(&format!("<{} base64 characters, not shown>", run.len()));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in value.chars() {
+        if is_b64(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 impl fmt::Display for EngineError {
@@ -164,7 +184,13 @@ mod tests {
         let long = "é".repeat(100);
         assert!(quote(&long).ends_with("(200 bytes)"), "{}", quote(&long));
         let token = "AQIBAyoAAAB7ZnA6MH06NmY5NjE5ZmYtOGI4Ni1kMDExLWI0MmQtMDBjZjRmYzk2NGZm";
-        assert!(!quote(token).contains("AQIBA"), "{}", quote(token));
+        for shown in [quote(token), quote(&format!("x\n{token}\n")), quote(&format!("{token}-{token}"))] {
+            assert!(!shown.contains("AQIBA") && !shown.contains("NGZm"), "{shown}");
+        }
+        assert_eq!(
+            quote("{fp:0}:6f9619ff-8b86-d011-b42d-00cf4fc964ff"),
+            "\"{fp:0}:6f9619ff-8b86-d011-b42d-00cf4fc964ff\""
+        );
     }
 
     #[test]

@@ -147,12 +147,8 @@ async fn every_error_kind_crosses_as_a_flowfabric_error() {
     let frame = Object::new();
     Reflect::set(&frame, &"payload".into(), &big).unwrap();
     rejects(ff.append_frame(h.clone(), frame.into()), "validation", "retention_limit_exceeded").await;
-    rejects(
-        ff.cancel("{fp:0}:00000000-0000-4000-8000-000000000000".into(), None),
-        "not_found",
-        "execution",
-    )
-    .await;
+    rejects(ff.cancel("{fp:0}:00000000-0000-4000-8000-000000000000".into(), None), "not_found", "execution")
+        .await;
     let mut foreign = data.clone();
     foreign.execution_id = ff_backend_wasm::model::ExecutionId::from_random([5; 16]);
     rejects(ff.renew(with_token(ff_backend_wasm::engine::token::encode(&foreign))), "not_found", "attempt")
@@ -187,10 +183,16 @@ async fn wrong_js_types_are_validation_errors_naming_the_value() {
     let ff = open_memory().await;
     let (id, h) = started(&ff).await;
     // Each call is awaited at once: a rejected promise left unobserved is an unhandled rejection.
-    expect_invalid(ff.create_execution(Some(js(r#"{"lane":5}"#))), "spec.lane must be a string, got number 5")
-        .await;
-    expect_invalid(ff.create_execution(Some(js(r#"{"priority":1.5}"#))), "spec.priority must be a whole number")
-        .await;
+    expect_invalid(
+        ff.create_execution(Some(js(r#"{"lane":5}"#))),
+        "spec.lane must be a string, got number 5",
+    )
+    .await;
+    expect_invalid(
+        ff.create_execution(Some(js(r#"{"priority":1.5}"#))),
+        "spec.priority must be a whole number",
+    )
+    .await;
     expect_invalid(
         ff.create_execution(Some(js(r#"{"capabilities":"gpu"}"#))),
         "spec.capabilities must be an array of strings",
@@ -247,28 +249,24 @@ async fn wrong_js_types_are_validation_errors_naming_the_value() {
     .await;
     expect_invalid(ff.append_frame(js("{}"), js(r#"{"payload":"x"}"#)), "handle.token is missing").await;
     expect_invalid(ff.renew(JsValue::NULL), "handle must be a Handle").await;
-    expect_invalid(
-        ff.read_stream(id.clone().into(), JsValue::from_f64(-1.0), None),
-        "attemptIndex -1",
-    )
-    .await;
+    expect_invalid(ff.read_stream(id.clone().into(), JsValue::from_f64(-1.0), None), "attemptIndex -1").await;
     expect_invalid(
         ff.read_stream(id.clone().into(), JsValue::from_f64(f64::NAN), None),
         "attemptIndex must be a whole number, got number NaN",
     )
     .await;
-    expect_invalid(
-        ff.read_stream(JsValue::from_f64(1.0), 0.into(), None),
-        "executionId must be a string",
-    )
-    .await;
+    expect_invalid(ff.read_stream(JsValue::from_f64(1.0), 0.into(), None), "executionId must be a string")
+        .await;
     expect_invalid(
         ff.read_stream(id.clone().into(), 0.into(), Some(js(r#"{"from":"yesterday"}"#))),
         "from \"yesterday\"",
     )
     .await;
-    expect_invalid(ff.read_stream(id.clone().into(), 0.into(), Some(js(r#"{"limit":100000}"#))), "limit 100000")
-        .await;
+    expect_invalid(
+        ff.read_stream(id.clone().into(), 0.into(), Some(js(r#"{"limit":100000}"#))),
+        "limit 100000",
+    )
+    .await;
     expect_invalid(
         ff.tail_stream(id.clone().into(), 0.into(), js(r#"{"after":"0-0","visibility":"some"}"#)),
         "\"some\"",
@@ -282,7 +280,8 @@ async fn wrong_js_types_are_validation_errors_naming_the_value() {
         "cancel target must be a Handle or an executionId",
     )
     .await;
-    expect_invalid(ff.cancel(id.clone().into(), Some(JsValue::from_f64(2.0))), "reason must be a string").await;
+    expect_invalid(ff.cancel(id.clone().into(), Some(JsValue::from_f64(2.0))), "reason must be a string")
+        .await;
     // Nothing above changed the claimed execution.
     assert_eq!(get_str(&ok(ff.get_execution(id.clone().into())).await, "publicState"), "active");
     assert!(frame_payloads(&read_all(&ff, &id, 0).await).is_empty());
@@ -353,4 +352,21 @@ async fn many_tails_on_many_streams_run_alongside_other_calls() {
         assert_eq!(frame_payloads(&ok(p).await), vec![format!("stream {}", n / 40)]);
     }
     assert_eq!(waiters(&ff).await, 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_dead_handle_is_reported_before_the_facade_reads_its_other_arguments() {
+    let ff = open_memory().await;
+    let (_, h) = started(&ff).await;
+    ok(ff.complete(h.clone(), None)).await;
+    rejects(ff.append_frame(h.clone(), js(r#"{"payload":5}"#)), "state", "stream_closed").await;
+    rejects(ff.append_frame(h.clone(), js(r#"{"payload":"x","mode":"loud"}"#)), "state", "stream_closed")
+        .await;
+    rejects(ff.fail(h.clone(), js("{}")), "contention", "execution_not_active").await;
+    rejects(ff.progress(h.clone(), js(r#"{"percent":"50"}"#)), "contention", "execution_not_active").await;
+    rejects(ff.complete(h.clone(), Some(JsValue::from_f64(42.0))), "contention", "execution_not_active")
+        .await;
+    // A bare token string is a handle wherever a handle is accepted, cancel included.
+    let token = get_str(&h, "token");
+    rejects(ff.cancel(token.into(), None), "contention", "execution_not_active").await;
 }

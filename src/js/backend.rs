@@ -51,7 +51,9 @@ pub async fn open_backend(
     #[wasm_bindgen(unchecked_param_type = "OpenOptions | undefined")] options: JsValue,
 ) -> Result<Backend, JsValue> {
     let opened = open::open(&options).await?;
-    Ok(Backend { inner: Rc::new(Inner { engine: opened.engine, name: opened.name, storage: opened.storage }) })
+    Ok(Backend {
+        inner: Rc::new(Inner { engine: opened.engine, name: opened.name, storage: opened.storage }),
+    })
 }
 
 #[wasm_bindgen]
@@ -78,7 +80,10 @@ impl Backend {
     }
 
     #[wasm_bindgen(js_name = getExecution, unchecked_return_type = "Promise<ExecutionInfo | null>")]
-    pub fn get_execution(&self, #[wasm_bindgen(js_name = executionId, unchecked_param_type = "string")] execution_id: JsValue) -> js_sys::Promise {
+    pub fn get_execution(
+        &self,
+        #[wasm_bindgen(js_name = executionId, unchecked_param_type = "string")] execution_id: JsValue,
+    ) -> js_sys::Promise {
         settle_engine(|| to_js(&self.inner.engine.get_execution(&convert::execution_id(&execution_id)?)?))
     }
 
@@ -93,12 +98,18 @@ impl Backend {
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<Handle | null>")]
-    pub fn claim(&self, #[wasm_bindgen(unchecked_param_type = "ClaimOptions")] options: JsValue) -> js_sys::Promise {
+    pub fn claim(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ClaimOptions")] options: JsValue,
+    ) -> js_sys::Promise {
         settle_engine(|| to_js(&self.inner.engine.claim(&convert::claim_spec(&options)?)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<Renewal>")]
-    pub fn renew(&self, #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue) -> js_sys::Promise {
+    pub fn renew(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue,
+    ) -> js_sys::Promise {
         settle_engine(|| to_js(&self.inner.engine.renew(&convert::handle_token(&handle)?)?))
     }
 
@@ -110,7 +121,8 @@ impl Backend {
     ) -> js_sys::Promise {
         settle_engine(|| {
             let token = convert::handle_token(&handle)?;
-            let (percent, message) = self.inner.fenced(&token, Purpose::Lease, convert::progress(&progress))?;
+            let (percent, message) =
+                self.inner.fenced(&token, Purpose::Lease, convert::progress(&progress))?;
             self.inner.engine.progress(&token, percent, message.as_deref())?;
             Ok(JsValue::UNDEFINED)
         })
@@ -155,7 +167,9 @@ impl Backend {
             let target = convert::cancel_target(&target)?;
             let reason = reason.map(|r| convert::string(&r, "reason")).transpose();
             let reason = match &target {
-                crate::model::CancelTarget::Handle(token) => self.inner.fenced(token, Purpose::Lease, reason)?,
+                crate::model::CancelTarget::Handle(token) => {
+                    self.inner.fenced(token, Purpose::Lease, reason)?
+                }
                 crate::model::CancelTarget::Execution(_) => reason?,
             };
             self.inner.engine.cancel(&target, reason.as_deref())?;

@@ -297,7 +297,10 @@ pub fn frame_spec(v: &JsValue) -> Result<FrameSpec> {
     let kind = match o.string("kind")? {
         None => FrameKind::Stdout,
         Some(k) => FrameKind::parse(&k).ok_or_else(|| {
-            EngineError::invalid(format!("frame.kind {} must be one of stdout, stderr, event, blob", quote(&k)))
+            EngineError::invalid(format!(
+                "frame.kind {} must be one of stdout, stderr, event, blob",
+                quote(&k)
+            ))
         })?,
     };
     let mode_value = o.get("mode")?;
@@ -399,7 +402,11 @@ pub fn list_spec(v: &JsValue) -> Result<ListSpec> {
 
 pub fn completions_spec(v: &JsValue) -> Result<CompletionsSpec> {
     let o = Opts::new(v, "options")?;
-    Ok(CompletionsSpec { after: o.string("after")?, lane: o.string("lane")?, namespace: o.string("namespace")? })
+    Ok(CompletionsSpec {
+        after: o.string("after")?,
+        lane: o.string("lane")?,
+        namespace: o.string("namespace")?,
+    })
 }
 
 pub fn lease_history_spec(v: &JsValue) -> Result<LeaseHistorySpec> {

@@ -15,6 +15,10 @@ const types = {
   ".json": "application/json",
 };
 
+/**
+ * Serves the repository. Every answer allows cross-origin reads (a second server can import the
+ * package from this one); pages named `*.csp.html` forbid workers by Content-Security-Policy.
+ */
 export async function serve() {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
@@ -24,7 +28,13 @@ export async function serve() {
     }
     try {
       const body = await readFile(join(root, path === "/" ? "/www/index.html" : path));
-      res.writeHead(200, { "content-type": types[extname(path)] ?? "application/octet-stream", "cache-control": "no-store" });
+      const headers = {
+        "content-type": types[extname(path)] ?? "application/octet-stream",
+        "cache-control": "no-store",
+        "access-control-allow-origin": "*",
+      };
+      if (path.endsWith(".csp.html")) headers["content-security-policy"] = "worker-src 'none'";
+      res.writeHead(200, headers);
       res.end(body);
     } catch {
       res.writeHead(404).end("not found");

@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { serve } from "../e2e/server.mjs";
+import { runtimeMethods } from "../e2e/surface.mjs";
+import { open } from "ff-backend-wasm";
 
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 let server;
@@ -16,7 +18,7 @@ before(async () => {
   server = await serve();
   browser = await chromium.launch({
     executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    args: ["--no-sandbox", "--disable-gpu", "--js-flags=--expose-gc", "--disable-background-networking", "--disable-component-update",
       "--disable-sync", "--no-first-run", "--disable-quic"],
   });
   page = await browser.newPage();
@@ -71,4 +73,55 @@ test("aborting a proxied tail rejects with AbortError and releases the worker's 
   const { before, after, error } = await run("abortAcrossTheWorker");
   assert.deepEqual([before, after], [1, 0]);
   assert.deepEqual(error, { name: "AbortError" });
+});
+
+test("openInWorker()'s Backend has exactly the methods of open()'s, and is a Backend", async () => {
+  const r = await run("surfaceOfTheProxy");
+  const node = runtimeMethods(await open());
+  assert.deepEqual(r.direct, node);
+  assert.deepEqual(r.proxied, node);
+  assert.deepEqual(r.instanceOf, [true, true]);
+  assert.equal(r.asyncDispose, "function");
+  assert.equal(r.storage, "memory");
+});
+
+test("a crafted image rejects open() on the page instead of leaving it unsettled", async () => {
+  const { error, alive } = await run("craftedImageOnThePage");
+  assert.deepEqual([error.isFlowFabricError, error.kind], [true, "storage"]);
+  assert.equal(alive, true);
+});
+
+test("proxied tails dropped without return() are released in the worker once collected", async () => {
+  const { before, after } = await run("abandonedProxiedTailsAreReleased");
+  assert.deepEqual([before, after], [50, 0]);
+});
+
+test("listExecutions, completions and leaseHistory work the same through openInWorker", async () => {
+  const r = await run("eventsAcrossTheWorker");
+  assert.deepEqual(r.replayed, [[true, "cancelled", "a"], [false, "success", "b"]]);
+  assert.deepEqual(r.live, [true]);
+  assert.deepEqual(r.leases, ["acquired", "revoked"]);
+  assert.deepEqual(r.pages, [1, 1, null]);
+  assert.deepEqual(r.byLane, [true]);
+  assert.deepEqual([r.parked, r.aborted, r.left], [1, "AbortError", 0]);
+  assert.deepEqual([r.bad.isFlowFabricError, r.bad.code], [true, "invalid_input"]);
+});
+
+test("openInWorker rejects with a FlowFabricError when the browser refuses its worker", async () => {
+  const other = await serve();
+  try {
+    for (const url of [
+      `${other.origin}/tests/e2e/foreign.html?pkg=${server.origin}`, // the package is cross-origin
+      `${server.origin}/tests/e2e/worker-blocked.csp.html`, // worker-src 'none'
+    ]) {
+      const p = await browser.newPage();
+      await p.goto(url);
+      await p.waitForFunction(() => window.ready === true);
+      const r = await p.evaluate(() => window.attempt());
+      assert.deepEqual([r.isFlowFabricError, r.kind, r.code], [true, "storage", "storage_unavailable"], `${url}: ${r.message}`);
+      await p.close();
+    }
+  } finally {
+    await other.close();
+  }
 });

@@ -108,12 +108,12 @@ pub async fn tail_stream_blocks_and_wakes_on_append(ff: &Backend) {
     let started_at = js_sys::Date::now();
     let waiting = ff.tail_stream(id.into(), 0.into(), js(r#"{"after":"0-0","blockMs":2000}"#));
     sleep(80).await;
-    assert_eq!(waiters(&ff).await, 1, "the tail is parked on its stream");
+    assert_eq!(waiters(ff).await, 1, "the tail is parked on its stream");
     append(ff, &h, "late").await;
     let r = ok(waiting).await;
     assert_eq!(frame_payloads(&r), vec!["late"]);
     assert!(js_sys::Date::now() - started_at >= 50.0, "it waited for the append");
-    assert_eq!(waiters(&ff).await, 0);
+    assert_eq!(waiters(ff).await, 0);
 }
 
 pub async fn tail_stream_timeout_returns_empty_open(ff: &Backend) {
@@ -123,7 +123,7 @@ pub async fn tail_stream_timeout_returns_empty_open(ff: &Backend) {
     assert!(frame_payloads(&r).is_empty());
     assert!(get(&r, "closedAtMs").is_null());
     assert!(js_sys::Date::now() - started_at >= 100.0, "it waited out blockMs");
-    assert_eq!(waiters(&ff).await, 0);
+    assert_eq!(waiters(ff).await, 0);
 }
 
 pub async fn tail_stream_rejects_open_cursors(ff: &Backend) {
