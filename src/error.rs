@@ -1,11 +1,11 @@
 //! The one error type of the engine and the storage layer.
 //!
-//! `kind` and `code` are the stable strings of API.md's error table; the facade copies them onto
+//! `kind` and `code` are the stable strings of docs/API.md's error table; the facade copies them onto
 //! a JS `FlowFabricError` unchanged. Nothing here knows about JavaScript.
 
 use std::fmt;
 
-/// The error families of API.md. Each has a fixed set of codes (see [`ErrorCode`]).
+/// The error families of docs/API.md. Each has a fixed set of codes (see [`ErrorCode`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     Validation,
@@ -27,7 +27,7 @@ impl ErrorKind {
     }
 }
 
-/// Every code of API.md's table; the kind follows from the code.
+/// Every code of docs/API.md's table; the kind follows from the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidInput,

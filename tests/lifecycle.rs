@@ -1,5 +1,5 @@
 //! The execution lifecycle on host SQLite: the reference checklist (hot path, typed
-//! complete/fail/renew, reclaim, cancel, reads), adapted to API.md's decisions.
+//! complete/fail/renew, reclaim, cancel, reads), adapted to docs/API.md's decisions.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

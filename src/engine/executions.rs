@@ -360,7 +360,7 @@ fn cancel_exec(
     emit_completion(tx, wakes, &exec, TerminalOutcome::Cancelled, now)
 }
 
-/// API.md decision 4: an expired lease ends its attempt (`lease_expired`); the execution is
+/// docs/API.md decision 4: an expired lease ends its attempt (`lease_expired`); the execution is
 /// reclaimed by the next claim, or fails once it was reclaimed `RECLAIM_CAP` times. Returns how
 /// many executions were made reclaimable.
 fn expire_leases(tx: &Tx, now: i64, wakes: &mut Wakes) -> Result<u32> {

@@ -1,4 +1,4 @@
-//! The checks every handle operation makes, in API.md decision 2's order: the token decodes and
+//! The checks every handle operation makes, in docs/API.md decision 2's order: the token decodes and
 //! is ours; the attempt exists; the epoch matches; the attempt is the current, live one; the
 //! lease has not expired. A handle stops working the moment its attempt ends.
 

@@ -5,10 +5,10 @@ use crate::error::{EngineError, ErrorCode, Result};
 use crate::model::*;
 use serde_json::{json, Map, Value};
 
-/// Reclaims allowed per execution before an expired lease fails it instead (API.md decision 4).
+/// Reclaims allowed per execution before an expired lease fails it instead (docs/API.md decision 4).
 pub const RECLAIM_CAP: u32 = 100;
 
-/// A new execution: claimable now, or `delayed` until `delay_until_ms` (API.md decision 1).
+/// A new execution: claimable now, or `delayed` until `delay_until_ms` (docs/API.md decision 1).
 pub fn new_exec(spec: &CreateSpec, id: ExecutionId, now: i64) -> ExecRow {
     let delayed = spec.delay_until_ms.is_some_and(|t| t > now);
     let mut raw = Map::new();

@@ -1,5 +1,5 @@
 //! Summary patches: RFC 7396 JSON merge patch (the `json-patch` crate's `merge`) plus the
-//! FlowFabric rules of API.md decision 6: the patch must be an object, at most 16 levels of
+//! FlowFabric rules of docs/API.md decision 6: the patch must be an object, at most 16 levels of
 //! objects below the root, and the string `"__ff_null__"` stands for a literal `null`.
 
 use crate::error::{EngineError, Result};

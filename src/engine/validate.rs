@@ -8,7 +8,7 @@ pub const NAME_MAX: usize = 256;
 pub const TEXT_MAX: usize = 65_536;
 /// Largest input payload kept for an execution, and largest result: 16 MiB.
 pub const MAX_BLOB_BYTES: usize = 16 << 20;
-/// Largest frame payload (API.md): 64 KiB.
+/// Largest frame payload (docs/API.md): 64 KiB.
 pub const MAX_FRAME_BYTES: usize = 65_536;
 
 pub use crate::error::quote;

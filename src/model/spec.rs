@@ -54,7 +54,7 @@ pub enum Backoff {
 }
 
 impl Default for RetryPolicy {
-    /// API.md decision 3: used when an execution was created without a policy.
+    /// docs/API.md decision 3: used when an execution was created without a policy.
     fn default() -> Self {
         RetryPolicy {
             max_retries: 3,
@@ -188,7 +188,7 @@ impl Visibility {
     }
 }
 
-/// `readStream` options; cursors are the strings of API.md, parsed by the engine.
+/// `readStream` options; cursors are the strings of docs/API.md, parsed by the engine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadSpec {
     pub from: String,

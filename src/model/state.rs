@@ -86,7 +86,7 @@ literal_enum!(
 );
 
 literal_enum!(
-    /// Why a stream was closed; API.md's `closedReason`.
+    /// Why a stream was closed; docs/API.md's `closedReason`.
     CloseReason {
         AttemptSuccess = "attempt_success",
         AttemptFailure = "attempt_failure",
