@@ -102,7 +102,7 @@ export async function openInWorker(options = {}) {
  */
 class WorkerBackend extends Backend {
   #rpc;
-  #closed = null;
+  #ended = null;
 
   constructor(rpc, { name, storage, methods, iterators }) {
     super();
@@ -113,10 +113,15 @@ class WorkerBackend extends Backend {
         ? (...args) => this.#follow(method, args)
         : (...args) => this.#rpc.call(method, args);
     }
-    this.close = () => {
-      this.#closed ??= this.#rpc.call("close").finally(() => this.#rpc.terminate());
-      return this.#closed;
-    };
+    // close and destroy end the worker once the database let go. As without a worker, close
+    // is idempotent and destroy on an ended backend rejects with state/closed.
+    for (const ending of ["close", "destroy"]) {
+      this[ending] = () => {
+        if (this.#ended) return ending === "close" ? this.#ended : Promise.reject(closedError());
+        this.#ended = this.#rpc.call(ending).finally(() => this.#rpc.terminate());
+        return this.#ended;
+      };
+    }
     this[Symbol.asyncDispose] = this.close;
   }
 

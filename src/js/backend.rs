@@ -11,7 +11,7 @@ use super::open;
 use super::output::to_js;
 use super::timer;
 use crate::engine::{Engine, Purpose};
-use crate::error::Result;
+use crate::error::{ErrorCode, Result};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -325,6 +325,22 @@ impl Backend {
     pub fn close(&self) -> js_sys::Promise {
         drop(self.inner.engine.close());
         settle(|| Ok(JsValue::UNDEFINED))
+    }
+
+    /// Closes the database and deletes it: an OPFS database's files are removed, so the next
+    /// `open` of its name starts empty. Later calls (and `destroy` after `close`) reject with
+    /// `state/closed`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn destroy(&self) -> js_sys::Promise {
+        let Some(store) = self.inner.engine.close() else {
+            return settle_engine(|| {
+                Err(crate::error::EngineError::new(ErrorCode::Closed, "the database is closed"))
+            });
+        };
+        future_to_promise(async move {
+            store.destroy().await?;
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// `close()`, for `await using`.

@@ -30,25 +30,44 @@ pub struct Store {
     /// when the store drops, after `conn` (fields drop in declaration order).
     _hold: Option<Box<dyn Any>>,
     kind: &'static str,
+    location: StorageSpec,
 }
 
 impl Store {
     /// Opens (creating if needed) the database `spec` describes and brings its schema up to
     /// date.
     pub async fn open(spec: StorageSpec) -> Result<Store> {
+        let location = spec.location();
         let opened = storage::open(spec).await?;
-        Store::from_parts(opened.conn, opened.hold, opened.kind)
+        Store::from_parts(opened.conn, opened.hold, opened.kind, location)
+    }
+
+    /// Closes the database and deletes its storage: the next open of the same place starts empty.
+    pub async fn destroy(self) -> Result<()> {
+        let location = self.location.clone();
+        drop(self);
+        storage::erase(&location).await
     }
 
     /// A fresh private in-memory database, or one holding a copy of `image`
     /// (bytes from [`Store::export_image`]).
     pub fn open_memory(image: Option<&[u8]>) -> Result<Store> {
-        Store::from_parts(storage::memory::connect(image)?, None, "memory")
+        Store::from_parts(
+            storage::memory::connect(image)?,
+            None,
+            "memory",
+            StorageSpec::Memory { image: None },
+        )
     }
 
-    fn from_parts(conn: Connection, hold: Option<Box<dyn Any>>, kind: &'static str) -> Result<Store> {
+    fn from_parts(
+        conn: Connection,
+        hold: Option<Box<dyn Any>>,
+        kind: &'static str,
+        location: StorageSpec,
+    ) -> Result<Store> {
         // Built first, so that a failure below drops the connection before the hold.
-        let store = Store { conn, _hold: hold, kind };
+        let store = Store { conn, _hold: hold, kind, location };
         store
             .conn
             .execute_batch("PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL;")

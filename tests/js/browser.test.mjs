@@ -125,3 +125,10 @@ test("openInWorker rejects with a FlowFabricError when the browser refuses its w
     await other.close();
   }
 });
+
+test("destroy() deletes an OPFS database: the next open of the name starts empty", async () => {
+  const { left, kept, again } = await run("destroyStartsEmpty");
+  assert.equal(left, 0, "nothing survived destroy");
+  assert.equal(kept, 1, "the new database persists as usual");
+  assert.deepEqual([again.isFlowFabricError, again.code], [true, "closed"]);
+});

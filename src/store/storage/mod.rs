@@ -25,6 +25,16 @@ pub(super) struct Opened {
     pub kind: &'static str,
 }
 
+impl StorageSpec {
+    /// What [`erase`] needs to find the storage again (an image is not kept).
+    pub(super) fn location(&self) -> StorageSpec {
+        match self {
+            StorageSpec::Memory { .. } => StorageSpec::Memory { image: None },
+            other => other.clone(),
+        }
+    }
+}
+
 pub(super) async fn open(spec: StorageSpec) -> Result<Opened> {
     match spec {
         StorageSpec::Memory { image } => {
@@ -49,4 +59,16 @@ async fn opfs_open(name: &str) -> Result<Opened> {
             crate::error::quote(name)
         ),
     ))
+}
+
+/// Deletes a database's storage. The caller closed it first; memory needs nothing.
+pub(super) async fn erase(spec: &StorageSpec) -> Result<()> {
+    match spec {
+        StorageSpec::Memory { .. } => Ok(()),
+        #[cfg(target_arch = "wasm32")]
+        StorageSpec::Opfs { name } => opfs::erase(name).await,
+        // Natively an OPFS database can never have been opened: nothing to delete.
+        #[cfg(not(target_arch = "wasm32"))]
+        StorageSpec::Opfs { .. } => Ok(()),
+    }
 }

@@ -33,6 +33,20 @@ impl Drop for OpfsLease {
     }
 }
 
+fn vfs_name(name: &str) -> String {
+    format!("ff-opfs-{name}")
+}
+
+/// The pool configuration of a database name: its own VFS and OPFS directory.
+fn pool_config(name: &str, clear: bool) -> sqlite_wasm_vfs::sahpool::OpfsSAHPoolCfg {
+    OpfsSAHPoolCfgBuilder::new()
+        .vfs_name(&vfs_name(name))
+        .directory(&format!(".ff-backend-wasm/{name}"))
+        .initial_capacity(4)
+        .clear_on_init(clear)
+        .build()
+}
+
 pub async fn open(name: &str) -> Result<(Connection, OpfsLease)> {
     check_name(name)?;
     let fresh = OPEN_NAMES.with(|open| open.borrow_mut().insert(name.to_string()));
@@ -59,6 +73,23 @@ pub async fn open(name: &str) -> Result<(Connection, OpfsLease)> {
     conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA locking_mode = EXCLUSIVE;")
         .map_err(from_sqlite)?;
     Ok((conn, lease))
+}
+
+/// Deletes the files of a database this context just closed (its lease was dropped): the pool
+/// is installed once more with `clear_on_init`, which empties it, and given back.
+pub async fn erase(name: &str) -> Result<()> {
+    let fresh = OPEN_NAMES.with(|open| open.borrow_mut().insert(name.to_string()));
+    if !fresh {
+        return Err(EngineError::new(
+            ErrorCode::StorageBusy,
+            format!("the OPFS database {} is open in this context; close it first", quote(name)),
+        ));
+    }
+    // The lease owns the name from here on and gives it (and the pool) back when it drops.
+    let mut lease = OpfsLease { name: name.to_string(), pool: None };
+    let cleared = sahpool::install::<WasmOsCallback>(&pool_config(name, true), false).await;
+    lease.pool = Some(cleared.map_err(|e| opfs_error(name, e))?);
+    Ok(())
 }
 
 fn check_name(name: &str) -> Result<()> {
