@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: set up (idempotent), build the package, then run each suite and print a total.
-#   native engine+store (cargo test) · wasm facade in Node · wasm in headless Chromium
+#   native engine+store and the FlowFabric EngineBackend (cargo test --features flowfabric) ·
+#   wasm facade in Node · wasm in headless Chromium
 #   (dedicated Worker on OPFS, and the main thread) · the JS package (node --test) · types.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,13 +58,14 @@ layering() {
 lint() {
   cargo fmt --check &&
     cargo clippy --quiet --all-targets -- -D warnings &&
+    cargo clippy --quiet --features flowfabric --all-targets -- -D warnings &&
     cargo clippy --quiet --target wasm32-unknown-unknown --all-targets -- -D warnings &&
     echo "lint ok: rustfmt, clippy (host and wasm32)"
 }
 
 suite layering layering
 suite lint lint
-suite rust --counted cargo test --quiet
+suite rust --counted cargo test --quiet --features flowfabric
 suite wasm-node --counted wasm-pack test --node -- --test node
 suite wasm-browser --counted bash scripts/test-browser.sh
 suite js --counted node --test --test-reporter=tap --test-timeout=120000 tests/js/*.test.mjs

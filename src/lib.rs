@@ -12,6 +12,11 @@ pub mod host;
 pub mod model;
 pub mod store;
 
+/// This engine as a FlowFabric `EngineBackend` (ff-core 0.15), for Rust users. Native only:
+/// ff-core does not build for wasm32.
+#[cfg(all(feature = "flowfabric", not(target_arch = "wasm32")))]
+pub mod flowfabric;
+
 /// The wasm-bindgen facade (wasm32 only).
 #[cfg(target_arch = "wasm32")]
 pub mod js;

@@ -47,6 +47,16 @@ impl Engine {
         Ok(ExecutionPage { executions, next_cursor })
     }
 
+    /// Up to `limit` (1..=10000) execution ids strictly after `after`, in id order (the order of
+    /// their text, as FlowFabric's `list_executions` pages). `listExecutions` pages in creation
+    /// order instead; this is for adapters that follow FlowFabric's contract.
+    pub fn execution_ids(&self, after: Option<&str>, limit: i64) -> Result<Vec<String>> {
+        let limit = check_limit(limit)?;
+        let after = after.map(ExecutionId::parse).transpose()?;
+        let ids = self.read(|tx| tx.execution_ids_after(after.as_ref(), limit))?;
+        Ok(ids.iter().map(ExecutionId::to_string).collect())
+    }
+
     /// A follower of the completion outbox.
     pub fn follow_completions(&self, spec: &CompletionsSpec) -> Result<Follower<CompletionFeed>> {
         for (field, value) in [("lane", &spec.lane), ("namespace", &spec.namespace)] {

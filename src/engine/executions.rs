@@ -51,6 +51,18 @@ impl Engine {
         Ok(self.read(|tx| tx.exec(&id))?.map(|row| execution_info(row, now)))
     }
 
+    /// The stored rows of an execution and of its current attempt (if one was ever started), read
+    /// in one snapshot: the full state vector, for adapters whose results carry more than
+    /// [`ExecutionInfo`] (the FlowFabric `EngineBackend`). `None` when no such execution exists.
+    pub fn inspect_execution(&self, execution_id: &str) -> Result<Option<(ExecRow, Option<AttemptRow>)>> {
+        let id = ExecutionId::parse(execution_id)?;
+        self.read(|tx| {
+            let Some(exec) = tx.exec(&id)? else { return Ok(None) };
+            let attempt = tx.attempt(&id, exec.attempt_index)?;
+            Ok(Some((exec, attempt)))
+        })
+    }
+
     /// Takes the next eligible execution of a lane, or `None`. Never blocks. Expired leases are
     /// found first, so an interrupted execution is claimable in the same call.
     pub fn claim(&self, spec: &ClaimSpec) -> Result<Option<Handle>> {

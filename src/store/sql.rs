@@ -66,6 +66,11 @@ pub const LIST_EXECUTIONS_IN_LANE: &str = concat!(
     " ORDER BY rowid LIMIT ?4"
 );
 
+/// Execution ids after id ?1 (16 uuid bytes; an empty blob sorts first) in id order, at most
+/// ?2: FlowFabric's `list_executions` order, served by the primary key.
+pub const SELECT_EXECUTION_IDS_AFTER: &str = "SELECT execution_id FROM ff_exec_core \
+     WHERE partition_key = 0 AND execution_id > ?1 ORDER BY execution_id LIMIT ?2";
+
 /// Loads one execution by id.
 pub const SELECT_EXEC: &str =
     concat!("SELECT ", exec_columns!(), " FROM ff_exec_core WHERE partition_key = 0 AND execution_id = ?1");

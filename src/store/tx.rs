@@ -165,4 +165,14 @@ impl Tx<'_> {
         .map_err(from_sqlite)?;
         rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
     }
+
+    /// Up to `limit` execution ids after `after` (all of them when `None`), in id order.
+    pub fn execution_ids_after(&self, after: Option<&ExecutionId>, limit: i64) -> Result<Vec<ExecutionId>> {
+        let after: &[u8] = after.map_or(&[], |id| id.as_bytes().as_slice());
+        let mut stmt = self.conn.prepare_cached(sql::SELECT_EXECUTION_IDS_AFTER).map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map(params![after, limit], |r| rows::execution_id(r, "execution_id"))
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
 }

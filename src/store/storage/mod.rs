@@ -2,6 +2,8 @@
 //! part of a [`StorageSpec`] into an open connection (and whatever it must hold while the
 //! connection lives). Adding a backend is one new module and one variant here.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) mod file;
 pub(super) mod memory;
 #[cfg(target_arch = "wasm32")]
 mod opfs;
@@ -17,6 +19,9 @@ pub enum StorageSpec {
     Memory { image: Option<Vec<u8>> },
     /// A persistent database in the Origin Private File System (a browser's dedicated Worker).
     Opfs { name: String },
+    /// A SQLite file on disk (native builds only).
+    #[cfg(not(target_arch = "wasm32"))]
+    File { path: std::path::PathBuf },
 }
 
 pub(super) struct Opened {
@@ -41,6 +46,8 @@ pub(super) async fn open(spec: StorageSpec) -> Result<Opened> {
             Ok(Opened { conn: memory::connect(image.as_deref())?, hold: None, kind: "memory" })
         }
         StorageSpec::Opfs { name } => opfs_open(&name).await,
+        #[cfg(not(target_arch = "wasm32"))]
+        StorageSpec::File { path } => Ok(Opened { conn: file::connect(&path)?, hold: None, kind: "file" }),
     }
 }
 
@@ -70,5 +77,7 @@ pub(super) async fn erase(spec: &StorageSpec) -> Result<()> {
         // Natively an OPFS database can never have been opened: nothing to delete.
         #[cfg(not(target_arch = "wasm32"))]
         StorageSpec::Opfs { .. } => Ok(()),
+        #[cfg(not(target_arch = "wasm32"))]
+        StorageSpec::File { path } => file::erase(path),
     }
 }
