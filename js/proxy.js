@@ -6,6 +6,9 @@ import { Backend } from "../dist/wasm/ff_backend_wasm.js";
 import { proxiedIterator } from "./tail.js";
 import { errorFromData, FlowFabricError } from "./error.js";
 
+/** Most items one `next` message brings from the worker. */
+const BATCH = 256;
+const invalid = (message) => new FlowFabricError(message, { kind: "validation", code: "invalid_input" });
 const closedError = () => new FlowFabricError("the database is closed", { kind: "state", code: "closed" });
 const storageError = (message, cause) =>
   new FlowFabricError(message, { kind: "storage", code: "storage_unavailable", cause });
@@ -103,6 +106,8 @@ export async function openInWorker(options = {}) {
 class WorkerBackend extends Backend {
   #rpc;
   #ended = null;
+  /** The calls recorded by the groupCommit callback running now, if one is. */
+  #recording = null;
 
   constructor(rpc, { name, storage, methods, iterators }) {
     super();
@@ -111,8 +116,9 @@ class WorkerBackend extends Backend {
     for (const method of methods) {
       this[method] = iterators.includes(method)
         ? (...args) => this.#follow(method, args)
-        : (...args) => this.#rpc.call(method, args);
+        : (...args) => (this.#recording ? this.#record(method, args) : this.#rpc.call(method, args));
     }
+    this.groupCommit = (run) => this.#groupCommit(run);
     // close and destroy end the worker once the database let go. As without a worker, close
     // is idempotent and destroy on an ended backend rejects with state/closed.
     for (const ending of ["close", "destroy"]) {
@@ -125,6 +131,42 @@ class WorkerBackend extends Backend {
     this[Symbol.asyncDispose] = this.close;
   }
 
+  /** Inside groupCommit: the call joins the group, and settles when the group's reply comes. */
+  #record(method, args) {
+    if (["close", "destroy", "exportImage", "groupCommit"].includes(method)) {
+      return Promise.reject(invalid(`${method}() cannot run inside groupCommit; call it after`));
+    }
+    return new Promise((resolve, reject) => this.#recording.push({ method, args, resolve, reject }));
+  }
+
+  /** groupCommit as without a worker: the callback's calls are recorded here, sent together,
+   *  and run in the worker as one group. */
+  async #groupCommit(run) {
+    if (typeof run !== "function") throw invalid("groupCommit needs a function");
+    if (this.#recording) throw invalid("groupCommit calls do not nest");
+    const calls = (this.#recording = []);
+    let value;
+    try {
+      value = run();
+    } catch (thrown) {
+      const error = invalid(`the groupCommit callback threw (${thrown?.message ?? thrown}); nothing it did was kept`);
+      for (const call of calls) call.reject(error);
+      throw error;
+    } finally {
+      this.#recording = null;
+    }
+    if (calls.length === 0) return value;
+    let results;
+    try {
+      results = await this.#rpc.call("group", [calls.map(({ method, args }) => ({ method, args }))]);
+    } catch (error) {
+      for (const call of calls) call.reject(error);
+      throw error;
+    }
+    results.forEach((r, i) => (r.ok ? calls[i].resolve(r.value) : calls[i].reject(errorFromData(r.error))));
+    return value;
+  }
+
   /** An iterator method: opened in the worker, stepped by `next`, its signal kept here. */
   #follow(method, args) {
     const last = args.length - 1;
@@ -133,7 +175,7 @@ class WorkerBackend extends Backend {
     const opened = this.#rpc.call("follow", [method, args]);
     opened.catch(() => {});
     const raw = {
-      next: async () => this.#rpc.call("next", [await opened]),
+      nextBatch: async () => this.#rpc.call("next", [await opened, BATCH]),
       release: () => {
         opened.then((id) => this.#rpc.call("release", [id])).catch(() => {});
       },

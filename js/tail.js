@@ -1,18 +1,21 @@
 // The page side of an iterator proxied by openInWorker(): the same behaviour as the module's
 // own iterators (one next() at a time, `for await`, return() releases at once, an aborted
-// `signal` rejects a pending next() with an AbortError), over `{ next, release }` calls to the
-// worker. Dropped without return(), it is released when collected.
+// `signal` rejects a pending next() with an AbortError), over `{ nextBatch, release }` calls to
+// the worker. Items come in batches (one message for everything the worker had ready) and are
+// handed out one by one. Dropped without return(), it is released when collected.
 
 const released = new FinalizationRegistry((release) => release());
 
 /**
- * @param {{ next(): Promise<IteratorResult<any>>, release(): void }} raw
+ * @param {{ nextBatch(): Promise<any[]>, release(): void }} raw  an empty batch means done
  * @param {AbortSignal | undefined} signal
  */
 export function proxiedIterator(raw, signal) {
   let queue = Promise.resolve();
   let finished = false;
+  let buffered = [];
   const finish = () => {
+    buffered = [];
     if (!finished) {
       finished = true;
       released.unregister(token);
@@ -29,6 +32,10 @@ export function proxiedIterator(raw, signal) {
         reject(abortReason());
         return;
       }
+      if (buffered.length > 0) {
+        resolve({ done: false, value: buffered.shift() });
+        return;
+      }
       if (finished) {
         resolve({ done: true, value: undefined });
         return;
@@ -38,11 +45,21 @@ export function proxiedIterator(raw, signal) {
         reject(abortReason());
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      raw.next().then(
-        (result) => {
+      raw.nextBatch().then(
+        (batch) => {
           signal?.removeEventListener("abort", onAbort);
-          if (result.done) finish();
-          resolve(result);
+          if (finished) {
+            // return() (or an abort, which already rejected) ended it meanwhile.
+            resolve({ done: true, value: undefined });
+            return;
+          }
+          if (batch.length === 0) {
+            finish();
+            resolve({ done: true, value: undefined });
+            return;
+          }
+          buffered = batch;
+          resolve({ done: false, value: buffered.shift() });
         },
         (error) => {
           signal?.removeEventListener("abort", onAbort);
@@ -59,6 +76,7 @@ export function proxiedIterator(raw, signal) {
       return result;
     },
     return(value) {
+      buffered = [];
       finish();
       return Promise.resolve({ done: true, value });
     },

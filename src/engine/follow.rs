@@ -82,6 +82,18 @@ impl<F: Feed> Follower<F> {
         }
     }
 
+    /// Up to `max` items: waits for the first as `next` does, then takes what is already
+    /// buffered without waiting. Empty once the feed ended. (For consumers that pay per call,
+    /// such as a page reading through a worker.)
+    pub async fn next_batch(&self, engine: &Engine, max: usize) -> Result<Vec<F::Item>> {
+        let Some(first) = self.next(engine).await? else { return Ok(Vec::new()) };
+        let mut batch = vec![first];
+        let mut buffer = self.buffer.borrow_mut();
+        let more = buffer.len().min(max.saturating_sub(1));
+        batch.extend(buffer.drain(..more));
+        Ok(batch)
+    }
+
     /// Ends the iteration: a pending `next` returns `None` and the waiter is unregistered.
     pub fn release(&self) {
         self.finished.set(true);

@@ -34,6 +34,8 @@ pub struct Engine {
     store: RefCell<Option<Store>>,
     host: Box<dyn Host>,
     notifier: Notifier,
+    /// While a [`Engine::group`] runs: the wakeups its writes caused, fired at its commit.
+    group: RefCell<Option<Vec<Topic>>>,
 }
 
 /// Topics whose waiters must hear about a committed change.
@@ -50,7 +52,12 @@ impl Wakes {
 
 impl Engine {
     pub fn new(store: Store, host: Box<dyn Host>) -> Engine {
-        Engine { store: RefCell::new(Some(store)), host, notifier: Notifier::default() }
+        Engine {
+            store: RefCell::new(Some(store)),
+            host,
+            notifier: Notifier::default(),
+            group: RefCell::new(None),
+        }
     }
 
     pub fn notifier(&self) -> &Notifier {
@@ -82,22 +89,50 @@ impl Engine {
         guard.as_ref().ok_or_else(Self::closed)?.read(f)
     }
 
-    /// Runs one write transaction, then wakes the streams it touched.
+    /// Runs one write transaction, then wakes what it touched. Inside a [`Engine::group`] it
+    /// is a savepoint of the group's transaction, and its wakeups wait for the group's commit.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx, &mut Wakes) -> Result<T>) -> Result<T> {
         let mut wakes = Wakes::default();
         let value = {
             let guard = self.store.borrow();
             guard.as_ref().ok_or_else(Self::closed)?.write(|tx| f(tx, &mut wakes))?
         };
-        for key in &wakes.0 {
-            self.notifier.wake(key);
+        match self.group.borrow_mut().as_mut() {
+            Some(deferred) => deferred.extend(wakes.0),
+            None => wakes.0.iter().for_each(|key| self.notifier.wake(key)),
         }
         Ok(value)
     }
 
+    /// Group commit: runs `f`, whose engine calls all join one transaction (each in its own
+    /// savepoint, so one failing call undoes only itself), committed when `f` returns `Ok`
+    /// and rolled back when it returns `Err`. Wakeups fire after that commit. Commits are what
+    /// storage pays for (an OPFS commit costs milliseconds), so calls that arrive together are
+    /// cheaper together. Groups do not nest; `export_image` and `close` wait until it ends.
+    pub fn group<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let guard = self.store.borrow();
+        let store = guard.as_ref().ok_or_else(Self::closed)?;
+        if self.group.borrow().is_some() {
+            return Err(EngineError::invalid("group commits do not nest"));
+        }
+        *self.group.borrow_mut() = Some(Vec::new());
+        let outcome = store.write(|_| f());
+        let deferred = self.group.borrow_mut().take().unwrap_or_default();
+        drop(guard);
+        let value = outcome?;
+        let mut wakes = Wakes::default();
+        deferred.into_iter().for_each(|key| wakes.add(key));
+        wakes.0.iter().for_each(|key| self.notifier.wake(key));
+        Ok(value)
+    }
+
+    fn busy_in_group() -> EngineError {
+        EngineError::invalid("this call cannot run inside a group commit; call it after the group")
+    }
+
     /// A copy of the whole database as a standard SQLite file.
     pub fn export_image(&self) -> Result<Vec<u8>> {
-        let mut guard = self.store.borrow_mut();
+        let mut guard = self.store.try_borrow_mut().map_err(|_| Self::busy_in_group())?;
         guard.as_mut().ok_or_else(Self::closed)?.export_image()
     }
 
@@ -107,8 +142,9 @@ impl Engine {
 
     /// Closes the engine and hands back the store (so the caller can release its file).
     /// Waiting tails wake, find the engine closed and finish with `state/closed`.
+    /// Refused (`None`, nothing closed) while a group commit runs.
     pub fn close(&self) -> Option<Store> {
-        let store = self.store.borrow_mut().take();
+        let store = self.store.try_borrow_mut().ok()?.take();
         self.notifier.wake_all();
         store
     }

@@ -5,13 +5,14 @@
 //! result; errors cross through `From<EngineError> for JsValue`.
 
 use super::convert;
-use super::error::{settle, settle_engine};
+use super::convert::describe;
 use super::follower::{signal_of, Follower, Source};
+use super::group::Group;
 use super::open;
 use super::output::to_js;
 use super::timer;
 use crate::engine::{Engine, Purpose};
-use crate::error::{ErrorCode, Result};
+use crate::error::{EngineError, ErrorCode, Result};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -20,6 +21,7 @@ pub(super) struct Inner {
     pub engine: Engine,
     name: String,
     storage: &'static str,
+    group: Group,
 }
 
 /// A backend collected without `close()` (the package builds with weak refs) still closes its
@@ -31,6 +33,11 @@ impl Drop for Inner {
 }
 
 impl Inner {
+    /// The Promise of a synchronous operation: settled now, or when the group it ran in ends.
+    fn settle(&self, op: impl FnOnce() -> Result<JsValue>) -> js_sys::Promise {
+        self.group.settle(op())
+    }
+
     /// A handle operation's other arguments, converted. When they are unusable and the handle
     /// is dead too, the dead handle is what gets reported (decision 2: fence first).
     fn fenced<T>(&self, token: &str, purpose: Purpose, converted: Result<T>) -> Result<T> {
@@ -52,8 +59,33 @@ pub async fn open_backend(
 ) -> Result<Backend, JsValue> {
     let opened = open::open(&options).await?;
     Ok(Backend {
-        inner: Rc::new(Inner { engine: opened.engine, name: opened.name, storage: opened.storage }),
+        inner: Rc::new(Inner {
+            engine: opened.engine,
+            name: opened.name,
+            storage: opened.storage,
+            group: Group::default(),
+        }),
     })
+}
+
+impl Backend {
+    /// Refuses calls that need the whole database while a group commit runs.
+    fn not_in_group(&self, what: &str) -> Result<()> {
+        if self.inner.group.is_open() {
+            return Err(EngineError::invalid(format!(
+                "{what}() cannot run inside groupCommit; call it after"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn describe_thrown(thrown: &JsValue) -> String {
+    js_sys::Reflect::get(thrown, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .map(|m| crate::error::quote(&m))
+        .unwrap_or_else(|| describe(thrown))
 }
 
 #[wasm_bindgen]
@@ -76,7 +108,7 @@ impl Backend {
         #[wasm_bindgen(unchecked_optional_param_type = "CreateExecutionSpec")] spec: Option<JsValue>,
     ) -> js_sys::Promise {
         let spec = spec.unwrap_or_default();
-        settle_engine(|| to_js(&self.inner.engine.create_execution(&convert::create_spec(&spec)?)?))
+        self.inner.settle(|| to_js(&self.inner.engine.create_execution(&convert::create_spec(&spec)?)?))
     }
 
     #[wasm_bindgen(js_name = getExecution, unchecked_return_type = "Promise<ExecutionInfo | null>")]
@@ -84,7 +116,7 @@ impl Backend {
         &self,
         #[wasm_bindgen(js_name = executionId, unchecked_param_type = "string")] execution_id: JsValue,
     ) -> js_sys::Promise {
-        settle_engine(|| to_js(&self.inner.engine.get_execution(&convert::execution_id(&execution_id)?)?))
+        self.inner.settle(|| to_js(&self.inner.engine.get_execution(&convert::execution_id(&execution_id)?)?))
     }
 
     /// One page of executions, oldest first; pass `nextCursor` as `after` for the next one.
@@ -94,7 +126,7 @@ impl Backend {
         #[wasm_bindgen(unchecked_optional_param_type = "ListExecutionsOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
         let options = options.unwrap_or_default();
-        settle_engine(|| to_js(&self.inner.engine.list_executions(&convert::list_spec(&options)?)?))
+        self.inner.settle(|| to_js(&self.inner.engine.list_executions(&convert::list_spec(&options)?)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<Handle | null>")]
@@ -102,7 +134,7 @@ impl Backend {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ClaimOptions")] options: JsValue,
     ) -> js_sys::Promise {
-        settle_engine(|| to_js(&self.inner.engine.claim(&convert::claim_spec(&options)?)?))
+        self.inner.settle(|| to_js(&self.inner.engine.claim(&convert::claim_spec(&options)?)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<Renewal>")]
@@ -110,7 +142,7 @@ impl Backend {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue,
     ) -> js_sys::Promise {
-        settle_engine(|| to_js(&self.inner.engine.renew(&convert::handle_token(&handle)?)?))
+        self.inner.settle(|| to_js(&self.inner.engine.renew(&convert::handle_token(&handle)?)?))
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
@@ -119,7 +151,7 @@ impl Backend {
         #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue,
         #[wasm_bindgen(unchecked_param_type = "ProgressInput")] progress: JsValue,
     ) -> js_sys::Promise {
-        settle_engine(|| {
+        self.inner.settle(|| {
             let token = convert::handle_token(&handle)?;
             let (percent, message) =
                 self.inner.fenced(&token, Purpose::Lease, convert::progress(&progress))?;
@@ -134,7 +166,7 @@ impl Backend {
         #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Payload")] result: Option<JsValue>,
     ) -> js_sys::Promise {
-        settle_engine(|| {
+        self.inner.settle(|| {
             let token = convert::handle_token(&handle)?;
             let converted = result.map(|r| convert::bytes(&r, "result")).transpose();
             let result = self.inner.fenced(&token, Purpose::Lease, converted)?;
@@ -149,7 +181,7 @@ impl Backend {
         #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue,
         #[wasm_bindgen(unchecked_param_type = "FailureInfo")] failure: JsValue,
     ) -> js_sys::Promise {
-        settle_engine(|| {
+        self.inner.settle(|| {
             let token = convert::handle_token(&handle)?;
             let (message, class) = self.inner.fenced(&token, Purpose::Lease, convert::failure(&failure))?;
             to_js(&self.inner.engine.fail(&token, &message, class)?)
@@ -163,7 +195,7 @@ impl Backend {
         #[wasm_bindgen(unchecked_param_type = "Handle | string")] target: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string")] reason: Option<JsValue>,
     ) -> js_sys::Promise {
-        settle_engine(|| {
+        self.inner.settle(|| {
             let target = convert::cancel_target(&target)?;
             let reason = reason.map(|r| convert::string(&r, "reason")).transpose();
             let reason = match &target {
@@ -180,7 +212,7 @@ impl Backend {
     /// Ends every expired lease now; resolves how many executions became reclaimable.
     #[wasm_bindgen(js_name = reclaimExpired, unchecked_return_type = "Promise<number>")]
     pub fn reclaim_expired(&self) -> js_sys::Promise {
-        settle_engine(|| Ok(JsValue::from(self.inner.engine.reclaim_expired()?)))
+        self.inner.settle(|| Ok(JsValue::from(self.inner.engine.reclaim_expired()?)))
     }
 
     #[wasm_bindgen(js_name = appendFrame, unchecked_return_type = "Promise<AppendResult>")]
@@ -189,7 +221,7 @@ impl Backend {
         #[wasm_bindgen(unchecked_param_type = "Handle | string")] handle: JsValue,
         #[wasm_bindgen(unchecked_param_type = "FrameInput")] frame: JsValue,
     ) -> js_sys::Promise {
-        settle_engine(|| {
+        self.inner.settle(|| {
             let token = convert::handle_token(&handle)?;
             let spec = self.inner.fenced(&token, Purpose::Append, convert::frame_spec(&frame))?;
             to_js(&self.inner.engine.append_frame(&token, &spec)?)
@@ -204,7 +236,7 @@ impl Backend {
         #[wasm_bindgen(unchecked_optional_param_type = "ReadStreamOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
         let options = options.unwrap_or_default();
-        settle_engine(|| {
+        self.inner.settle(|| {
             let id = convert::execution_id(&execution_id)?;
             let index = convert::attempt_index(&attempt_index)?;
             to_js(&self.inner.engine.read_stream(&id, index, &convert::read_spec(&options)?)?)
@@ -228,7 +260,7 @@ impl Backend {
         })();
         let (id, index, spec) = match args {
             Ok(a) => a,
-            Err(e) => return settle_engine(|| Err(e)),
+            Err(e) => return self.inner.settle(|| Err(e)),
         };
         let inner = self.inner.clone();
         future_to_promise(async move {
@@ -243,7 +275,7 @@ impl Backend {
         #[wasm_bindgen(js_name = executionId, unchecked_param_type = "string")] execution_id: JsValue,
         #[wasm_bindgen(js_name = attemptIndex, unchecked_param_type = "number")] attempt_index: JsValue,
     ) -> js_sys::Promise {
-        settle_engine(|| {
+        self.inner.settle(|| {
             let id = convert::execution_id(&execution_id)?;
             let index = convert::attempt_index(&attempt_index)?;
             to_js(&self.inner.engine.read_summary(&id, index)?)
@@ -310,21 +342,25 @@ impl Backend {
     /// The database as a standard SQLite file (opens with the `sqlite3` CLI).
     #[wasm_bindgen(js_name = exportImage, unchecked_return_type = "Promise<Uint8Array>")]
     pub fn export_image(&self) -> js_sys::Promise {
-        settle_engine(|| Ok(js_sys::Uint8Array::from(self.inner.engine.export_image()?.as_slice()).into()))
+        self.inner
+            .settle(|| Ok(js_sys::Uint8Array::from(self.inner.engine.export_image()?.as_slice()).into()))
     }
 
     /// Waiters registered by tails and event iterators; 0 when none is waiting (finds leaks).
     /// A Promise, like every call that may cross to a worker.
     #[wasm_bindgen(js_name = waiterCount, unchecked_return_type = "Promise<number>")]
     pub fn waiter_count(&self) -> js_sys::Promise {
-        settle(|| Ok(JsValue::from(self.inner.engine.waiter_count() as u32)))
+        self.inner.settle(|| Ok(JsValue::from(self.inner.engine.waiter_count() as u32)))
     }
 
     /// Closes the database and releases its storage. Idempotent.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> js_sys::Promise {
-        drop(self.inner.engine.close());
-        settle(|| Ok(JsValue::UNDEFINED))
+        self.inner.settle(|| {
+            self.not_in_group("close")?;
+            drop(self.inner.engine.close());
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// Closes the database and deletes it: an OPFS database's files are removed, so the next
@@ -332,15 +368,43 @@ impl Backend {
     /// `state/closed`.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn destroy(&self) -> js_sys::Promise {
+        if let Err(e) = self.not_in_group("destroy") {
+            return self.inner.settle(|| Err(e));
+        }
         let Some(store) = self.inner.engine.close() else {
-            return settle_engine(|| {
-                Err(crate::error::EngineError::new(ErrorCode::Closed, "the database is closed"))
-            });
+            return self.inner.settle(|| Err(EngineError::new(ErrorCode::Closed, "the database is closed")));
         };
         future_to_promise(async move {
             store.destroy().await?;
             Ok(JsValue::UNDEFINED)
         })
+    }
+
+    /// Runs `run()` and joins every call it makes on this backend into one transaction:
+    /// one commit for all of them (an OPFS commit costs milliseconds; many calls share it).
+    /// Each call still fails or succeeds on its own, and its Promise settles only after the
+    /// commit, with its own result. Resolves what `run` returns; if `run` throws, nothing it did
+    /// is kept and every call rejects. Groups do not nest; `close`, `destroy` and
+    /// `exportImage` are refused inside one.
+    #[wasm_bindgen(js_name = groupCommit, unchecked_return_type = "Promise<unknown>")]
+    pub fn group_commit(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "() => unknown")] run: JsValue,
+    ) -> js_sys::Promise {
+        let outcome = self.inner.group.run(|| {
+            let run: &js_sys::Function = run.dyn_ref().ok_or_else(|| {
+                EngineError::invalid(format!("groupCommit needs a function, got {}", describe(&run)))
+            })?;
+            self.inner.engine.group(|| {
+                run.call0(&JsValue::UNDEFINED).map_err(|thrown| {
+                    EngineError::invalid(format!(
+                        "the groupCommit callback threw ({}); nothing it did was kept",
+                        describe_thrown(&thrown)
+                    ))
+                })
+            })
+        });
+        self.inner.settle(|| outcome)
     }
 
     /// `close()`, for `await using`.

@@ -2,7 +2,7 @@
 //! engine error into a rejection. The value is an instance of the package's `FlowFabricError`
 //! class (registered once at load by `js/api.js`), with `kind`, `code` and `retryable`.
 
-use crate::error::{EngineError, Result};
+use crate::error::EngineError;
 use js_sys::{Function, Object, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -40,17 +40,4 @@ impl From<EngineError> for JsValue {
         }
         e
     }
-}
-
-/// Runs a synchronous operation and settles a Promise with its outcome.
-pub fn settle(op: impl FnOnce() -> Result<JsValue, JsValue>) -> js_sys::Promise {
-    match op() {
-        Ok(v) => js_sys::Promise::resolve(&v),
-        Err(e) => js_sys::Promise::reject_typed(&e),
-    }
-}
-
-/// The same for operations that fail only with engine errors.
-pub fn settle_engine(op: impl FnOnce() -> Result<JsValue>) -> js_sys::Promise {
-    settle(|| Ok(op()?))
 }

@@ -4,7 +4,7 @@
 //! they reject the first `next()`, the same with or without `openInWorker`.
 
 use super::backend::Inner;
-use super::output::iter_result;
+use super::output::{iter_result, to_js};
 use crate::engine::{self, CompletionFeed, LeaseFeed, StreamFeed};
 use crate::error::{EngineError, Result};
 use js_sys::{Function, Reflect};
@@ -45,6 +45,17 @@ impl State {
             Source::Completions(f) => iter_result(f.next(engine).await?),
             Source::Leases(f) => iter_result(f.next(engine).await?),
             Source::Failed(_) => iter_result::<()>(None),
+        }
+    }
+
+    /// Up to `max` items as one array (empty once done).
+    async fn next_batch(&self, max: usize) -> Result<JsValue> {
+        let engine = &self.backend.engine;
+        match &self.source {
+            Source::Stream(f) => to_js(&f.next_batch(engine, max).await?),
+            Source::Completions(f) => to_js(&f.next_batch(engine, max).await?),
+            Source::Leases(f) => to_js(&f.next_batch(engine, max).await?),
+            Source::Failed(_) => Ok(js_sys::Array::new().into()),
         }
     }
 
@@ -92,6 +103,8 @@ pub(super) fn signal_of(options: &JsValue) -> Result<Option<JsValue>> {
     }
 }
 
+type StepFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue>>>>;
+
 #[wasm_bindgen]
 pub struct Follower {
     state: Rc<State>,
@@ -112,6 +125,37 @@ impl Follower {
     /// The next item: `{ done: false, value }`, or `{ done: true }` once it ended.
     #[wasm_bindgen(unchecked_return_type = "Promise<IteratorResult<any, undefined>>")]
     pub fn next(&self) -> js_sys::Promise {
+        self.step(|state| Box::pin(async move { state.next().await }))
+    }
+
+    /// Up to `max` items at once (at least one, waiting for it as `next` does; an empty array
+    /// once done): what `openInWorker` uses so a busy stream costs one message per batch.
+    #[wasm_bindgen(js_name = nextBatch, unchecked_return_type = "Promise<any[]>")]
+    pub fn next_batch(&self, max: u32) -> js_sys::Promise {
+        let max = max.clamp(1, 10_000) as usize;
+        self.step(move |state| Box::pin(async move { state.next_batch(max).await }))
+    }
+
+    /// Ends the iteration at once (a pending `next()` resolves `{ done: true }`).
+    #[wasm_bindgen(js_name = "return", unchecked_return_type = "Promise<IteratorResult<any, undefined>>")]
+    pub fn return_(&self) -> js_sys::Promise {
+        self.state.release();
+        match iter_result::<()>(None) {
+            Ok(done) => js_sys::Promise::resolve(&done),
+            Err(e) => js_sys::Promise::reject_typed(&e.into()),
+        }
+    }
+
+    /// The iterator itself (same position and waiter), for `for await`.
+    #[wasm_bindgen(js_name = "[Symbol.asyncIterator]")]
+    pub fn async_iterator(&self) -> Follower {
+        Follower { state: self.state.clone() }
+    }
+}
+
+impl Follower {
+    /// Runs one step (`next` or `nextBatch`) with the failed-options, abort and release rules.
+    fn step(&self, run: impl FnOnce(Rc<State>) -> StepFuture + 'static) -> js_sys::Promise {
         let state = self.state.clone();
         if let Source::Failed(error) = &state.source {
             if let Some(e) = error.take() {
@@ -133,7 +177,7 @@ impl Follower {
             (signal.clone(), listener)
         });
         future_to_promise(async move {
-            let step = state.next().await;
+            let step = run(state.clone()).await;
             if let Some((signal, listener)) = on_abort {
                 let remove = get(&signal, "removeEventListener").unchecked_into::<Function>();
                 let _ = remove.call2(&signal, &"abort".into(), &listener);
@@ -143,21 +187,5 @@ impl Follower {
             }
             Ok(step?)
         })
-    }
-
-    /// Ends the iteration at once (a pending `next()` resolves `{ done: true }`).
-    #[wasm_bindgen(js_name = "return", unchecked_return_type = "Promise<IteratorResult<any, undefined>>")]
-    pub fn return_(&self) -> js_sys::Promise {
-        self.state.release();
-        match iter_result::<()>(None) {
-            Ok(done) => js_sys::Promise::resolve(&done),
-            Err(e) => js_sys::Promise::reject_typed(&e.into()),
-        }
-    }
-
-    /// The iterator itself (same position and waiter), for `for await`.
-    #[wasm_bindgen(js_name = "[Symbol.asyncIterator]")]
-    pub fn async_iterator(&self) -> Follower {
-        Follower { state: self.state.clone() }
     }
 }

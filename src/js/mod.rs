@@ -5,6 +5,7 @@ pub mod backend;
 mod convert;
 mod error;
 pub mod follower;
+mod group;
 mod host;
 mod open;
 mod output;

@@ -6,9 +6,14 @@ use crate::error::{EngineError, ErrorCode, Result};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
+/// Plain objects and `null` for absent values like JSON, but bytes as `Uint8Array` (the
+/// `json_compatible` preset would make them arrays of numbers).
+const SERIALIZER: serde_wasm_bindgen::Serializer =
+    serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true).serialize_maps_as_objects(true);
+
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue> {
     value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .serialize(&SERIALIZER)
         .map_err(|e| EngineError::new(ErrorCode::Io, format!("a result could not be converted for JS: {e}")))
 }
 

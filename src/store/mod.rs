@@ -24,6 +24,32 @@ use errors::from_sqlite;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::any::Any;
 
+/// A savepoint that rolls back unless released (the nesting [`Store::write`] uses).
+struct Savepoint<'a> {
+    conn: &'a Connection,
+    released: bool,
+}
+
+impl<'a> Savepoint<'a> {
+    fn begin(conn: &'a Connection) -> Result<Self> {
+        conn.execute_batch("SAVEPOINT ff_write").map_err(from_sqlite)?;
+        Ok(Savepoint { conn, released: false })
+    }
+
+    fn release(mut self) -> Result<()> {
+        self.released = true;
+        self.conn.execute_batch("RELEASE ff_write").map_err(from_sqlite)
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            let _ = self.conn.execute_batch("ROLLBACK TO ff_write; RELEASE ff_write");
+        }
+    }
+}
+
 pub struct Store {
     conn: Connection,
     /// What the storage backend holds while the database is open (the OPFS pool): released
@@ -60,6 +86,13 @@ impl Store {
         )
     }
 
+    /// The SQLite file at `path`, created if missing (native builds only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn open_file(path: &std::path::Path) -> Result<Store> {
+        let location = StorageSpec::File { path: path.to_path_buf() };
+        Store::from_parts(storage::file::connect(path)?, None, "file", location)
+    }
+
     fn from_parts(
         conn: Connection,
         hold: Option<Box<dyn Any>>,
@@ -77,13 +110,18 @@ impl Store {
         Ok(store)
     }
 
-    /// `"memory"`, `"opfs"`, … : which storage backend holds the database.
+    /// `"memory"`, `"opfs"`, `"file"`: which storage backend holds the database.
     pub fn kind(&self) -> &'static str {
         self.kind
     }
 
-    /// Runs `f` in one write transaction: all of it commits, or none of it.
+    /// Runs `f` in one write transaction: all of it commits, or none of it. Inside a
+    /// transaction that is already open (a group commit), `f` runs in a savepoint of it
+    /// instead: its failure undoes only itself, and it commits with the group.
     pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return self.nested(f);
+        }
         let tx =
             Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(from_sqlite)?;
         let value = f(&Tx::new(&tx))?;
@@ -91,11 +129,25 @@ impl Store {
         Ok(value)
     }
 
-    /// Runs `f` in a read transaction, so that its several statements see one snapshot.
+    /// Runs `f` in a read transaction, so that its several statements see one snapshot (inside
+    /// an open transaction, in that one).
     pub fn read<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return f(&Tx::new(&self.conn));
+        }
         let tx =
             Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(from_sqlite)?;
         f(&Tx::new(&tx))
+    }
+
+    /// One savepoint inside the open transaction. rusqlite's `Savepoint` needs `&mut
+    /// Connection`, which the open transaction's owner holds, so [`Savepoint`] issues the
+    /// same three statements itself.
+    fn nested<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        let savepoint = Savepoint::begin(&self.conn)?;
+        let value = f(&Tx::new(&self.conn))?;
+        savepoint.release()?;
+        Ok(value)
     }
 
     /// The whole database as a standard SQLite file.

@@ -132,3 +132,15 @@ test("destroy() deletes an OPFS database: the next open of the name starts empty
   assert.equal(kept, 1, "the new database persists as usual");
   assert.deepEqual([again.isFlowFabricError, again.code], [true, "closed"]);
 });
+
+test("through openInWorker, concurrent calls are committed in groups and groupCommit works the same", async () => {
+  const r = await run("groupedThroughTheWorker");
+  assert.equal(r.rejected, 1, "only the bad call failed");
+  assert.equal(r.increasing, true, "every append got its own, consecutive frame count");
+  assert.equal(r.stored, 499);
+  assert.equal(r.returned, "ok");
+  assert.deepEqual(r.grouped, ["fulfilled", "fulfilled"]);
+  assert.deepEqual([r.thrown.isFlowFabricError, r.thrown.code], [true, "invalid_input"]);
+  assert.deepEqual(r.lostStatus, ["rejected"]);
+  assert.equal(r.never, 0, "nothing the throwing callback did was kept");
+});

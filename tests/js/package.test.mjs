@@ -16,6 +16,7 @@ test("open() needs no manual init and defaults to memory", async () => {
   assert.equal(created, true);
   assert.match(executionId, /^\{fp:0\}:[0-9a-f-]{36}$/);
   const info = await ff.getExecution(executionId);
+  assert.ok(info.payload instanceof Uint8Array, "bytes come back as a Uint8Array");
   assert.deepEqual([...info.payload], [1, 2]);
   assert.equal(structuredClone(info).executionId, executionId, "results are structured-cloneable");
 });
