@@ -9,6 +9,13 @@ use ff_backend_wasm::engine::Topic;
 use ff_backend_wasm::model::*;
 use ff_backend_wasm::ErrorCode;
 
+fn started() -> (Fixture, String, Handle) {
+    let f = fixture();
+    let id = f.create_default();
+    let h = f.claim();
+    (f, id, h)
+}
+
 #[test]
 fn calls_in_a_group_commit_together_and_see_each_other() {
     let f = fixture();
@@ -29,12 +36,7 @@ fn calls_in_a_group_commit_together_and_see_each_other() {
 
 #[test]
 fn a_failing_call_in_a_group_undoes_only_itself() {
-    let (f, id, h) = {
-        let f = fixture();
-        let id = f.create_default();
-        let h = f.claim();
-        (f, id, h)
-    };
+    let (f, id, h) = started();
     f.append_mode(&h, &format!(r#"{{"big":"{}"}}"#, "x".repeat(60_000)), AppendMode::Summary);
     f.engine
         .group(|| {
@@ -70,12 +72,7 @@ fn a_failing_call_in_a_group_undoes_only_itself() {
 
 #[test]
 fn a_group_whose_body_fails_leaves_nothing_and_wakes_nobody() {
-    let (f, id, h) = {
-        let f = fixture();
-        let id = f.create_default();
-        let h = f.claim();
-        (f, id, h)
-    };
+    let (f, id, h) = started();
     let sub = f.engine.notifier().subscribe(Topic::Stream((ExecutionId::parse(&id).unwrap(), 0)));
     let err = f
         .engine
@@ -93,12 +90,7 @@ fn a_group_whose_body_fails_leaves_nothing_and_wakes_nobody() {
 
 #[test]
 fn wakeups_of_a_group_fire_after_its_commit() {
-    let (f, id, h) = {
-        let f = fixture();
-        let id = f.create_default();
-        let h = f.claim();
-        (f, id, h)
-    };
+    let (f, id, h) = started();
     let sub = f.engine.notifier().subscribe(Topic::Stream((ExecutionId::parse(&id).unwrap(), 0)));
     let completions = f.engine.notifier().subscribe(Topic::Completions);
     f.engine

@@ -20,7 +20,7 @@ const types = {
 /**
  * Serves the repository on `host:port` (port 0: any free port). `/` redirects to the playground.
  * Every answer allows cross-origin reads (the browser tests import the package from a second
- * origin); pages named `*.csp.html` forbid workers by Content-Security-Policy.
+ * origin); with `?csp=no-workers`, a page forbids workers by Content-Security-Policy.
  */
 export async function serve({ port = 0, host = "127.0.0.1" } = {}) {
   const server = createServer(async (req, res) => {
@@ -41,7 +41,9 @@ export async function serve({ port = 0, host = "127.0.0.1" } = {}) {
         "cache-control": "no-store",
         "access-control-allow-origin": "*",
       };
-      if (file.endsWith(".csp.html")) headers["content-security-policy"] = "worker-src 'none'";
+      if (new URL(req.url, "http://x").searchParams.get("csp") === "no-workers") {
+        headers["content-security-policy"] = "worker-src 'none'";
+      }
       res.writeHead(200, headers);
       res.end(body);
     } catch {

@@ -6,7 +6,7 @@
 
 use super::convert;
 use super::convert::describe;
-use super::follower::{signal_of, Follower, Source};
+use super::follower::{Follower, Source};
 use super::group::Group;
 use super::open;
 use super::output::to_js;
@@ -291,15 +291,12 @@ impl Backend {
         #[wasm_bindgen(js_name = attemptIndex, unchecked_param_type = "number")] attempt_index: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "TailOptions")] options: Option<JsValue>,
     ) -> Follower {
-        let options = options.unwrap_or_default();
-        let opened = (|| {
+        Follower::open(self.inner.clone(), options, |options| {
             let id = convert::execution_id(&execution_id)?;
             let index = convert::attempt_index(&attempt_index)?;
-            let spec = convert::tail_spec(&options, Some("0-0"))?;
-            let signal = signal_of(&options)?;
-            Ok((Source::Stream(self.inner.engine.follow_stream(&id, index, &spec)?), signal))
-        })();
-        Follower::new(self.inner.clone(), opened)
+            let spec = convert::tail_spec(options, Some("0-0"))?;
+            Ok(Source::Stream(self.inner.engine.follow_stream(&id, index, &spec)?))
+        })
     }
 
     /// Completion events (one per terminal outcome) after `after`, then live. A sync call.
@@ -308,13 +305,11 @@ impl Backend {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "CompletionsOptions")] options: Option<JsValue>,
     ) -> Follower {
-        let options = options.unwrap_or_default();
-        let opened = (|| {
-            let spec = convert::completions_spec(&options)?;
-            let signal = signal_of(&options)?;
-            Ok((Source::Completions(self.inner.engine.follow_completions(&spec)?), signal))
-        })();
-        Follower::new(self.inner.clone(), opened)
+        Follower::open(self.inner.clone(), options, |options| {
+            Ok(Source::Completions(
+                self.inner.engine.follow_completions(&convert::completions_spec(options)?)?,
+            ))
+        })
     }
 
     /// Lease events after `after`, then live. A sync call.
@@ -323,13 +318,11 @@ impl Backend {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "LeaseHistoryOptions")] options: Option<JsValue>,
     ) -> Follower {
-        let options = options.unwrap_or_default();
-        let opened = (|| {
-            let spec = convert::lease_history_spec(&options)?;
-            let signal = signal_of(&options)?;
-            Ok((Source::Leases(self.inner.engine.follow_lease_history(&spec)?), signal))
-        })();
-        Follower::new(self.inner.clone(), opened)
+        Follower::open(self.inner.clone(), options, |options| {
+            Ok(Source::Leases(
+                self.inner.engine.follow_lease_history(&convert::lease_history_spec(options)?)?,
+            ))
+        })
     }
 
     /// The methods above that return iterators rather than Promises: the one table the

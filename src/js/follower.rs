@@ -85,7 +85,7 @@ fn abort_error() -> JsValue {
 }
 
 /// Checks an options object's `signal`: absent, or an `AbortSignal`.
-pub(super) fn signal_of(options: &JsValue) -> Result<Option<JsValue>> {
+fn signal_of(options: &JsValue) -> Result<Option<JsValue>> {
     let signal = get(options, "signal");
     if signal.is_undefined() {
         return Ok(None);
@@ -111,8 +111,15 @@ pub struct Follower {
 }
 
 impl Follower {
-    pub(super) fn new(backend: Rc<Inner>, opened: Result<(Source, Option<JsValue>)>) -> Self {
-        let (source, signal) = match opened {
+    /// An iterator over what `source` opens from the options (and their `signal`). Bad options
+    /// make a follower whose first `next()` rejects: the call itself never throws.
+    pub(super) fn open(
+        backend: Rc<Inner>,
+        options: Option<JsValue>,
+        source: impl FnOnce(&JsValue) -> Result<Source>,
+    ) -> Self {
+        let options = options.unwrap_or_default();
+        let (source, signal) = match source(&options).and_then(|s| Ok((s, signal_of(&options)?))) {
             Ok(parts) => parts,
             Err(e) => (Source::Failed(RefCell::new(Some(e.into()))), None),
         };

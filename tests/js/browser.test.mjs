@@ -112,7 +112,7 @@ test("openInWorker rejects with a FlowFabricError when the browser refuses its w
   try {
     for (const url of [
       `${other.origin}/tests/e2e/foreign.html?pkg=${server.origin}`, // the package is cross-origin
-      `${server.origin}/tests/e2e/worker-blocked.csp.html`, // worker-src 'none'
+      `${server.origin}/tests/e2e/foreign.html?csp=no-workers`, // worker-src 'none'
     ]) {
       const p = await browser.newPage();
       await p.goto(url);
