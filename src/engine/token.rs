@@ -119,6 +119,10 @@ pub fn decode(token: &str) -> Result<TokenData> {
     }
     let id_text = r.string()?;
     let execution_id = ExecutionId::parse(&id_text).map_err(|_| damaged("bad execution id"))?;
+    // Only the form this backend writes: a token that decodes is one it could have minted.
+    if execution_id.to_string() != id_text {
+        return Err(damaged("execution id not in canonical form"));
+    }
     let data = TokenData {
         kind,
         execution_id,
@@ -174,6 +178,31 @@ mod tests {
         assert!(!looks_like_token(&sample().execution_id.to_string()));
         assert!(!looks_like_token("abc"));
         assert!(!looks_like_token("AAAAAAAAAAAA"));
+    }
+
+    /// `sample()`'s token with its execution id field holding `text`.
+    fn with_id_text(text: &str) -> String {
+        let bytes = base64::decode(&encode(&sample())).unwrap();
+        let len = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+        let mut out = bytes[..4].to_vec();
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(&bytes[8 + len..]);
+        base64::encode(&out)
+    }
+
+    #[test]
+    fn only_the_canonical_spelling_of_an_execution_id_decodes() {
+        let id = sample().execution_id.to_string();
+        assert_eq!(decode(&with_id_text(&id)).unwrap(), sample());
+        // A uuid with letters, so that upper case spells it differently.
+        let id = ExecutionId::from_random([0xab; 16]).to_string();
+        assert!(decode(&with_id_text(&id)).is_ok());
+        let uuid = &id["{fp:0}:".len()..];
+        for other in [format!("{{fp:00}}:{uuid}"), format!("{{fp:0}}:{}", uuid.to_uppercase())] {
+            let err = decode(&with_id_text(&other)).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Corruption, "{other}");
+        }
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! Reading JS arguments into engine inputs. Type errors become `validation/invalid_input`
 //! errors that name the option and show the value received; nothing here can trap.
 
+use super::reflect::{is_array, object_keys};
 use crate::engine::token;
 use crate::error::{quote, EngineError, Result};
 use crate::model::*;
 use js_sys::{ArrayBuffer, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
+
+fn unreadable(path: &str) -> EngineError {
+    EngineError::invalid(format!("{path} could not be read (a getter or a Proxy trap threw)"))
+}
 
 /// A short description of a JS value for error messages: `number 5`, `string "x"`, `null`.
 pub fn describe(v: &JsValue) -> String {
@@ -23,7 +28,7 @@ pub fn describe(v: &JsValue) -> String {
         "bigint".into()
     } else if v.is_function() {
         "function".into()
-    } else if js_sys::Array::is_array(v) {
+    } else if is_array(v).unwrap_or(false) {
         "array".into()
     } else if v.is_symbol() {
         "symbol".into()
@@ -47,7 +52,7 @@ impl Opts {
         if value.is_undefined() || value.is_null() {
             return Ok(Opts { obj: Object::new().into(), name: name.into() });
         }
-        if !value.is_object() || value.is_function() || js_sys::Array::is_array(value) {
+        if !value.is_object() || value.is_function() || is_array(value).ok_or_else(|| unreadable(name))? {
             return Err(wrong(name, "an object", value));
         }
         Ok(Opts { obj: value.clone(), name: name.into() })
@@ -98,22 +103,20 @@ impl Opts {
 
     pub fn strings(&self, key: &str) -> Result<Option<Vec<String>>> {
         let Some(v) = self.present(key)? else { return Ok(None) };
-        if !js_sys::Array::is_array(&v) {
-            return Err(wrong(&self.path(key), "an array of strings", &v));
+        let path = self.path(key);
+        if !is_array(&v).ok_or_else(|| unreadable(&path))? {
+            return Err(wrong(&path, "an array of strings", &v));
         }
-        let array: js_sys::Array = v.unchecked_into();
-        if array.length() > 10_000 {
-            return Err(EngineError::invalid(format!(
-                "{} has {} entries; too many",
-                self.path(key),
-                array.length()
-            )));
+        // Read through Reflect: an array may be a Proxy whose `length` or items throw.
+        let length = Reflect::get(&v, &"length".into()).map_err(|_| unreadable(&path))?;
+        let length = length.as_f64().unwrap_or(0.0);
+        if length > 10_000.0 {
+            return Err(EngineError::invalid(format!("{path} has {length} entries; too many")));
         }
-        array
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                item.as_string().ok_or_else(|| wrong(&format!("{}[{i}]", self.path(key)), "a string", &item))
+        (0..length as u32)
+            .map(|i| {
+                let item = Reflect::get_u32(&v, i).map_err(|_| unreadable(&format!("{path}[{i}]")))?;
+                item.as_string().ok_or_else(|| wrong(&format!("{path}[{i}]"), "a string", &item))
             })
             .collect::<Result<_>>()
             .map(Some)
@@ -131,7 +134,7 @@ impl Opts {
     /// A `Record<string, string>`.
     pub fn string_record(&self, key: &str) -> Result<Option<Vec<(String, String)>>> {
         let Some(rec) = self.object(key)? else { return Ok(None) };
-        let keys = Object::keys(rec.obj.unchecked_ref::<Object>());
+        let keys = object_keys(&rec.obj).map_err(|_| unreadable(&rec.name))?;
         keys.iter()
             .map(|k| {
                 let k = k.as_string().unwrap_or_default();

@@ -92,10 +92,9 @@ fn signal_of(options: &JsValue) -> Result<Option<JsValue>> {
     }
     let class = get(&js_sys::global(), "AbortSignal");
     let proto = get(&class, "prototype");
-    let is_signal = class.is_function() && proto.is_object() && {
-        let proto: &js_sys::Object = proto.unchecked_ref();
-        proto.is_prototype_of(&signal)
-    };
+    // A Proxy whose getPrototypeOf trap throws is simply not a signal.
+    let is_signal =
+        class.is_function() && proto.is_object() && super::reflect::has_prototype(&signal, &proto);
     if is_signal {
         Ok(Some(signal))
     } else {
@@ -108,6 +107,21 @@ type StepFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsVa
 #[wasm_bindgen]
 pub struct Follower {
     state: Rc<State>,
+    /// Shared by the JS objects of this iterator (it and its `[Symbol.asyncIterator]()`), never
+    /// by a pending `next()`: once all of them are collected, nobody can read what a waiting
+    /// `next()` would bring, so the iterator is released and its waiter goes.
+    _held: Rc<Held>,
+}
+
+/// Releases the iterator when the last JS object holding it is collected.
+struct Held(std::rc::Weak<State>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(state) = self.0.upgrade() {
+            state.release();
+        }
+    }
 }
 
 impl Follower {
@@ -123,7 +137,8 @@ impl Follower {
             Ok(parts) => parts,
             Err(e) => (Source::Failed(RefCell::new(Some(e.into()))), None),
         };
-        Follower { state: Rc::new(State { backend, source, signal }) }
+        let state = Rc::new(State { backend, source, signal });
+        Follower { _held: Rc::new(Held(Rc::downgrade(&state))), state }
     }
 }
 
@@ -156,7 +171,7 @@ impl Follower {
     /// The iterator itself (same position and waiter), for `for await`.
     #[wasm_bindgen(js_name = "[Symbol.asyncIterator]")]
     pub fn async_iterator(&self) -> Follower {
-        Follower { state: self.state.clone() }
+        Follower { state: self.state.clone(), _held: self._held.clone() }
     }
 }
 

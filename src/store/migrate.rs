@@ -4,6 +4,9 @@
 use super::errors::from_sqlite;
 use crate::error::{EngineError, ErrorCode, Result};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Contiguous and append-only: entry N brings the schema to version N.
 const MIGRATIONS: &[(&str, &str)] = &[
@@ -12,15 +15,122 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_best_effort_retention", include_str!("../../migrations/0003_best_effort_retention.sql")),
     ("0004_lease_event_attempt", include_str!("../../migrations/0004_lease_event_attempt.sql")),
     ("0005_list_by_lane", include_str!("../../migrations/0005_list_by_lane.sql")),
+    ("0006_application_id", include_str!("../../migrations/0006_application_id.sql")),
+    ("0007_client_requests", include_str!("../../migrations/0007_client_requests.sql")),
 ];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
 }
 
+/// `PRAGMA application_id` of every database this crate wrote since migration 0006 ("FFbw").
+pub const APPLICATION_ID: i32 = 0x4646_6277;
+/// The schema version that first set [`APPLICATION_ID`]; older ones of ours carry 0.
+const APPLICATION_ID_SINCE: i64 = 6;
+
+fn not_ours(why: String) -> EngineError {
+    EngineError::new(
+        ErrorCode::StorageUnavailable,
+        format!(
+            "the database is not an ff-backend-wasm database: {why}; it was left as it was \
+             (open an empty database, or one this package wrote)"
+        ),
+    )
+}
+
+/// Tables and indexes (name, SQL) as `sqlite_schema` lists them.
+fn read_schema(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL")
+        .map_err(from_sqlite)?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(from_sqlite)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+}
+
+/// Tables and indexes as (name, SQL).
+type Schema = Rc<Vec<(String, String)>>;
+
+/// What the first `version` migrations create, built once per version on a scratch database.
+fn expected_schema(version: usize) -> Result<Schema> {
+    thread_local! {
+        static BUILT: RefCell<HashMap<usize, Schema>> = RefCell::default();
+    }
+    if let Some(schema) = BUILT.with(|b| b.borrow().get(&version).cloned()) {
+        return Ok(schema);
+    }
+    let scratch = Connection::open_in_memory().map_err(from_sqlite)?;
+    for (_, sql) in &MIGRATIONS[..version] {
+        scratch.execute_batch(sql).map_err(from_sqlite)?;
+    }
+    let schema = Rc::new(read_schema(&scratch)?);
+    BUILT.with(|b| b.borrow_mut().insert(version, schema.clone()));
+    Ok(schema)
+}
+
+/// Refuses a database whose tables are not the ones its schema version says, before anything
+/// is written: a damaged (or hand-edited) schema would fail later, query by query, as `io`.
+fn check_schema(conn: &Connection, version: i64) -> Result<()> {
+    let Ok(version @ 1..) = usize::try_from(version) else { return Ok(()) };
+    let stored: HashMap<String, String> = read_schema(conn)?.into_iter().collect();
+    for (name, sql) in expected_schema(version)?.iter() {
+        let why = match stored.get(name) {
+            Some(found) if found == sql => continue,
+            Some(_) => "is not as this package creates it",
+            None => "is missing",
+        };
+        return Err(EngineError::new(
+            ErrorCode::Corruption,
+            format!(
+                "the database schema is damaged: {} {why} at schema version {version}",
+                crate::error::quote(name)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a database another application wrote before anything is written to it: one with
+/// another application id, one with tables but no schema version of ours, or one whose version
+/// claims our schema without our tables. An empty database, or one of ours, passes.
+fn check_ours(conn: &Connection, version: i64) -> Result<()> {
+    let id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(from_sqlite)?;
+    if id == APPLICATION_ID {
+        return Ok(());
+    }
+    if id != 0 {
+        return Err(not_ours(format!(
+            "its application_id is 0x{id:08x}, this package's is 0x{APPLICATION_ID:08x}"
+        )));
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .map_err(from_sqlite)?;
+    let tables: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .map_err(from_sqlite)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(from_sqlite)?;
+    let shown = || tables.iter().take(5).map(|t| crate::error::quote(t)).collect::<Vec<_>>().join(", ");
+    match version {
+        0 if tables.is_empty() => Ok(()),
+        0 => Err(not_ours(format!("it holds tables of another application ({})", shown()))),
+        v if v < APPLICATION_ID_SINCE && tables.iter().any(|t| t == "ff_exec_core") => Ok(()),
+        v if v < APPLICATION_ID_SINCE => {
+            Err(not_ours(format!("its schema version is {v} but it has none of this package's tables")))
+        }
+        v => Err(not_ours(format!(
+            "its schema version is {v} but it does not carry this package's application_id"
+        ))),
+    }
+}
+
 /// Brings the database to the latest schema. A database written by a newer build is refused
 /// untouched: this code does not know what its tables mean. So is a version below zero
-/// (`user_version` is a signed field anyone can write): no build ever wrote one.
+/// (`user_version` is a signed field anyone can write): no build ever wrote one. So is a
+/// database of another application ([`check_ours`]): migrating into it would add our tables
+/// to someone else's file.
 pub fn migrate(conn: &Connection) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(from_sqlite)?;
     let latest = latest_version();
@@ -45,6 +155,8 @@ pub fn migrate(conn: &Connection) -> Result<()> {
             ))
         }
     };
+    check_ours(conn, current)?;
+    check_schema(conn, current)?;
     if pending.is_empty() {
         return Ok(());
     }
@@ -85,6 +197,7 @@ mod tests {
             "ff_stream_frame",
             "ff_stream_summary",
             "ff_stream_meta",
+            "ff_client_request",
         ] {
             assert!(first.contains(&format!("table {table}")), "{table} missing: {first:?}");
         }
@@ -114,14 +227,82 @@ mod tests {
         }
     }
 
+    fn pragma(conn: &Connection, name: &str) -> i64 {
+        conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).unwrap()
+    }
+
+    /// A database as a build with only the first `n` migrations left it.
+    fn at_version(n: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for (_, sql) in &MIGRATIONS[..n] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {n}")).unwrap();
+        conn
+    }
+
     #[test]
     fn a_failing_migration_leaves_nothing_behind() {
-        let conn = Connection::open_in_memory().unwrap();
-        // A table in the way of migration 0001 makes it fail halfway.
-        conn.execute_batch("CREATE TABLE ff_attempt (x)").unwrap();
+        let conn = at_version(4);
+        // An index in the way of migration 0005 makes it fail after 0001..0004 ran.
+        conn.execute_batch("CREATE INDEX ff_exec_core_lane_idx ON ff_exec_core (lane_id)").unwrap();
+        let before = schema(&conn);
         assert!(migrate(&conn).is_err());
-        assert_eq!(schema(&conn), vec!["table ff_attempt".to_string()]);
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(version, 0);
+        assert_eq!(schema(&conn), before);
+        assert_eq!((pragma(&conn, "user_version"), pragma(&conn, "application_id")), (4, 0));
+    }
+
+    #[test]
+    fn marks_new_databases_and_ones_written_before_the_application_id() {
+        let fresh = Connection::open_in_memory().unwrap();
+        migrate(&fresh).unwrap();
+        let older = at_version(5);
+        migrate(&older).unwrap();
+        for conn in [fresh, older] {
+            assert_eq!(pragma(&conn, "application_id"), APPLICATION_ID as i64);
+            assert_eq!(pragma(&conn, "user_version"), latest_version());
+        }
+    }
+
+    #[test]
+    fn refuses_a_schema_that_is_not_what_its_version_says() {
+        for damage in [
+            "DROP INDEX ff_exec_core_lane_idx",
+            "ALTER TABLE ff_attempt RENAME COLUMN outcome TO result",
+            "DROP TABLE ff_stream_summary; CREATE TABLE ff_stream_summary (x)",
+        ] {
+            let conn = at_version(5);
+            conn.execute_batch(damage).unwrap();
+            let before = schema(&conn);
+            let err = migrate(&conn).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Corruption, "{damage}");
+            assert!(err.message.contains("schema is damaged"), "{}", err.message);
+            assert_eq!((schema(&conn), pragma(&conn, "user_version")), (before, 5), "{damage}");
+        }
+    }
+
+    #[test]
+    fn refuses_another_applications_database_and_changes_nothing() {
+        let cases = [
+            ("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine')", "\"notes\""),
+            ("PRAGMA application_id = 42", "0x0000002a"),
+            ("PRAGMA application_id = 42; CREATE TABLE ff_exec_core (x)", "0x0000002a"),
+            ("CREATE TABLE accounts (id); PRAGMA user_version = 3", "version is 3"),
+            ("CREATE TABLE ff_exec_core (x); PRAGMA user_version = 6", "application_id"),
+        ];
+        for (setup, named) in cases {
+            let conn = Connection::open_in_memory().unwrap();
+            conn.execute_batch(setup).unwrap();
+            let before = (schema(&conn), pragma(&conn, "user_version"), pragma(&conn, "application_id"));
+            let err = migrate(&conn).unwrap_err();
+            assert_eq!(err.code, ErrorCode::StorageUnavailable, "{setup}");
+            assert!(
+                err.message.contains("not an ff-backend-wasm database") && err.message.contains(named),
+                "{}",
+                err.message
+            );
+            let after = (schema(&conn), pragma(&conn, "user_version"), pragma(&conn, "application_id"));
+            assert_eq!(after, before, "{setup}");
+        }
     }
 }

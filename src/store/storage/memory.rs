@@ -6,6 +6,18 @@ use rusqlite::Connection;
 
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
+/// Whatever stops SQLite from reading an image (an unsupported file format in its header, say)
+/// is damage to the image, not a storage failure: `validation/corruption`.
+fn damaged(err: rusqlite::Error) -> EngineError {
+    let err = from_sqlite(err);
+    match err.code {
+        ErrorCode::Io => {
+            EngineError::new(ErrorCode::Corruption, format!("image cannot be read: {}", err.message))
+        }
+        _ => err,
+    }
+}
+
 /// A fresh private in-memory connection, or one holding a copy of `image`.
 pub fn connect(image: Option<&[u8]>) -> Result<Connection> {
     let mut conn = Connection::open_in_memory().map_err(from_sqlite)?;
@@ -18,8 +30,16 @@ pub fn connect(image: Option<&[u8]>) -> Result<Connection> {
             )));
         }
         // A copy: the caller's bytes are never written to.
-        conn.deserialize_read_exact(rusqlite::MAIN_DB, bytes, bytes.len(), false).map_err(from_sqlite)?;
-        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(from_sqlite)?;
+        conn.deserialize_read_exact(rusqlite::MAIN_DB, bytes, bytes.len(), false).map_err(damaged)?;
+        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(damaged)?;
+        // A header asking for a newer file format than this SQLite writes opens read-only:
+        // every later write would fail, so it is refused now.
+        if conn.is_readonly(rusqlite::MAIN_DB).map_err(damaged)? {
+            return Err(EngineError::new(
+                ErrorCode::StorageUnavailable,
+                format!("image is in a SQLite file format this build can read but not write (header byte 18 is {})", bytes[18]),
+            ));
+        }
         if check != "ok" {
             return Err(EngineError::new(
                 ErrorCode::Corruption,
