@@ -27,8 +27,27 @@ export declare class FlowFabricError extends Error {
 /** Opens a database. Node >= 20, Deno, Bun, browsers and workers load the wasm module themselves. */
 export declare function open(options?: OpenOptions): Promise<Backend>;
 
+/** Which tab leads a database shared by openInWorker; fires `change` when that changes. */
+export interface Leadership extends EventTarget {
+  /** "leader": this tab holds the database; "follower": another tab does; "electing": between
+   *  leaders; "exclusive": not shared. */
+  readonly role: "leader" | "follower" | "electing" | "exclusive";
+  /** This tab's id among the tabs sharing the database (null when not shared). */
+  readonly tab: string | null;
+  /** The leading tab's id (null while electing, or when not shared). */
+  readonly leader: string | null;
+}
+
+export interface WorkerOptions extends Omit<OpenOptions, "now"> {
+  /** Every tab of the origin works on the same database, one of them leading. Default: true
+   *  for "opfs" (only "opfs" can be shared). */
+  shared?: boolean;
+  /** How long a call waits for a leading tab before it rejects storage_busy. Default 10000. */
+  leaderWaitMs?: number;
+}
+
 /** On a page's main thread: the same Backend, run in the package's own dedicated Worker. */
-export declare function openInWorker(options?: Omit<OpenOptions, "now">): Promise<Backend>;
+export declare function openInWorker(options?: WorkerOptions): Promise<Backend & { readonly leadership: Leadership }>;
 
 /** Edge runtimes without the "workerd" export condition: hand over the compiled module once. */
 export declare function initSync(options: { module: SyncInitInput }): void;

@@ -1,6 +1,8 @@
 // openInWorker(): the same Backend on a page's main thread, proxied over postMessage to the
 // package's own dedicated Worker, where OPFS storage is available. Nothing here lists the
 // methods: the worker reports the Backend's public methods and which of them are iterators.
+// With `shared` (the default for OPFS), the tabs of the origin share the database through a
+// leader tab (js/shared.js): `backend.leadership` says which tab leads.
 
 import { Backend } from "../dist/wasm/ff_backend_wasm.js";
 import { proxiedIterator } from "./tail.js";
@@ -22,6 +24,10 @@ class Rpc {
   constructor(worker) {
     this.#worker = worker;
     worker.onmessage = ({ data }) => {
+      if (data.role) {
+        this.onRole?.(data.role);
+        return;
+      }
       if (data.undeliverable) {
         this.#failAll(new FlowFabricError("a call could not be delivered to the database worker", { kind: "storage", code: "io" }));
         return;
@@ -45,6 +51,11 @@ class Rpc {
   #failAll(error) {
     for (const call of this.#pending.values()) call.reject(error);
     this.#pending.clear();
+  }
+
+  /** A message that needs no reply. */
+  tell(message) {
+    if (!this.#closed) this.#worker.postMessage(message);
   }
 
   call(method, args = []) {
@@ -72,6 +83,34 @@ class Rpc {
   }
 }
 
+/** `shared` and `leaderWaitMs`, checked, with their defaults (sharing is for OPFS). */
+function sharing(options) {
+  const opfs = options?.storage === "opfs";
+  const shared = options?.shared ?? opfs;
+  if (typeof shared !== "boolean") throw invalid(`options.shared must be a boolean, got ${typeof shared}`);
+  if (shared && !opfs) throw invalid('options.shared needs storage: "opfs" (a memory database belongs to one tab)');
+  const leaderWaitMs = options?.leaderWaitMs ?? 10_000;
+  if (typeof leaderWaitMs !== "number" || !(leaderWaitMs >= 0) || !Number.isFinite(leaderWaitMs)) {
+    throw invalid(`options.leaderWaitMs must be a finite number of milliseconds >= 0, got ${leaderWaitMs}`);
+  }
+  return { shared, leaderWaitMs };
+}
+
+/** Which tab leads a shared database, kept current; a `change` event tells when it changes. */
+class Leadership extends EventTarget {
+  /** "leader", "follower", "electing" (between leaders) or "exclusive" (not shared). */
+  role = "exclusive";
+  /** This tab's id among the sharing tabs, and the leader's (null while electing). */
+  tab = null;
+  leader = null;
+
+  update({ role, tab, leader }) {
+    if (role === this.role && leader === this.leader) return;
+    Object.assign(this, { role, tab, leader });
+    this.dispatchEvent(new Event("change"));
+  }
+}
+
 /** Starts a dedicated Worker, opens the database there, and returns a proxy Backend. */
 export async function openInWorker(options = {}) {
   if (typeof Worker !== "function") {
@@ -83,6 +122,7 @@ export async function openInWorker(options = {}) {
       code: "invalid_input",
     });
   }
+  const { shared, leaderWaitMs } = sharing(options);
   let worker;
   try {
     worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
@@ -91,8 +131,12 @@ export async function openInWorker(options = {}) {
     throw storageError(`openInWorker() could not start its worker: ${cause?.message ?? cause}`, cause);
   }
   const rpc = new Rpc(worker);
+  const leadership = new Leadership();
+  rpc.onRole = (role) => leadership.update(role);
   try {
-    return new WorkerBackend(rpc, await rpc.call("open", [options]));
+    const opened = await rpc.call("open", [{ ...options, shared, leaderWaitMs }]);
+    leadership.update(opened.role);
+    return new WorkerBackend(rpc, opened, leadership);
   } catch (error) {
     rpc.terminate();
     throw error;
@@ -109,10 +153,14 @@ class WorkerBackend extends Backend {
   /** The calls recorded by the groupCommit callback running now, if one is. */
   #recording = null;
 
-  constructor(rpc, { name, storage, methods, iterators }) {
+  constructor(rpc, { name, storage, methods, iterators }, leadership) {
     super();
     this.#rpc = rpc;
-    Object.defineProperties(this, { name: { value: name, enumerable: true }, storage: { value: storage, enumerable: true } });
+    Object.defineProperties(this, {
+      name: { value: name, enumerable: true },
+      storage: { value: storage, enumerable: true },
+      leadership: { value: leadership, enumerable: true },
+    });
     for (const method of methods) {
       this[method] = iterators.includes(method)
         ? (...args) => this.#follow(method, args)
@@ -124,11 +172,23 @@ class WorkerBackend extends Backend {
     for (const ending of ["close", "destroy"]) {
       this[ending] = () => {
         if (this.#ended) return ending === "close" ? this.#ended : Promise.reject(closedError());
-        this.#ended = this.#rpc.call(ending).finally(() => this.#rpc.terminate());
+        this.#ended = this.#rpc.call(ending).finally(() => {
+          this.#rpc.terminate();
+          globalThis.removeEventListener?.("pagehide", onHide);
+          globalThis.removeEventListener?.("pageshow", onShow);
+        });
         return this.#ended;
       };
     }
     this[Symbol.asyncDispose] = this.close;
+    // A leader tab that goes away hands over at once, rather than when its worker is gone;
+    // back from the back/forward cache, the tab queues for leadership again.
+    const onHide = () => this.#rpc.tell({ leave: true });
+    const onShow = (event) => event.persisted && this.#rpc.tell({ rejoin: true });
+    if (leadership.role !== "exclusive" && typeof globalThis.addEventListener === "function") {
+      globalThis.addEventListener("pagehide", onHide);
+      globalThis.addEventListener("pageshow", onShow);
+    }
   }
 
   /** Inside groupCommit: the call joins the group, and settles when the group's reply comes. */
@@ -169,9 +229,24 @@ class WorkerBackend extends Backend {
 
   /** An iterator method: opened in the worker, stepped by `next`, its signal kept here. */
   #follow(method, args) {
-    const last = args.length - 1;
-    const signal = args[last]?.signal;
-    if (signal !== undefined) args[last] = { ...args[last], signal: undefined };
+    let signal;
+    try {
+      const last = args.length - 1;
+      signal = args[last]?.signal;
+      if (signal !== undefined) {
+        const valid = signal instanceof AbortSignal;
+        // The signal stays here; one that is not an AbortSignal is reported by the worker as
+        // the module reports it: on the first next().
+        args[last] = { ...args[last], signal: valid ? undefined : "not an AbortSignal" };
+        if (!valid) signal = undefined;
+      }
+    } catch (cause) {
+      // Options that throw when read (hostile getters, proxies) reject the first next(), as
+      // bad options do without a worker: the call itself never throws.
+      const failed = Promise.reject(invalid(`${method}: its options could not be read (${cause?.message ?? cause})`));
+      failed.catch(() => {});
+      return proxiedIterator({ nextBatch: () => failed, release: () => {} }, undefined);
+    }
     const opened = this.#rpc.call("follow", [method, args]);
     opened.catch(() => {});
     const raw = {
@@ -180,10 +255,6 @@ class WorkerBackend extends Backend {
         opened.then((id) => this.#rpc.call("release", [id])).catch(() => {});
       },
     };
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      // Reported by the worker as the module reports it: on the first next().
-      args[last] = { ...args[last], signal: "not an AbortSignal" };
-    }
-    return proxiedIterator(raw, signal instanceof AbortSignal ? signal : undefined);
+    return proxiedIterator(raw, signal);
   }
 }

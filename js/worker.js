@@ -1,21 +1,17 @@
-// The dedicated Worker behind openInWorker(): owns one database and answers calls. It forwards
-// exactly the Backend's public methods and tells the page which of them are iterators.
-//
-// Group commit: calls that arrive together (queued while the worker was busy) run in one
-// transaction through `groupCommit`, so they share one commit — on OPFS the commit is most of
-// an append's cost. Each call still succeeds or fails on its own, and its reply is sent only
-// after the commit that holds it.
+// The dedicated Worker behind openInWorker(): one per tab (per openInWorker call). It answers
+// the page's calls through a Client, which sends them to whichever worker serves the database:
+// this one alone (exclusive), or the leader among the tabs that share it (js/shared.js;
+// docs/API.md, "Many tabs, one database"). It forwards exactly the Backend's public methods
+// and tells the page which of them are iterators.
 
 import { open, Backend } from "./index.js";
 import { publicMethods } from "./api.js";
-import { errorToData } from "./error.js";
+import { errorToData, FlowFabricError } from "./error.js";
+import { canShare, ExclusiveTab, SharedTab } from "./shared.js";
 
-let backend = null;
+/** The tab: its Client, and how it reaches the database. */
+let tab = null;
 let methods = [];
-const followers = new Map();
-let nextFollower = 1;
-/** Calls that need the whole database, or wait: they never join a group. */
-const SOLO = new Set(["exportImage", "close", "destroy", "tailStream", "groupCommit"]);
 
 const reply = (id, settled) =>
   settled.then(
@@ -23,95 +19,79 @@ const reply = (id, settled) =>
     (error) => self.postMessage({ id, ok: false, error: errorToData(error) }),
   );
 
-/** Calls waiting for the next group, and the yield after which it runs. */
-let queued = [];
-const turn = new MessageChannel();
-turn.port1.onmessage = () => runGroup();
+const WHY_NOT_SHARED =
+  "tabs cannot share a database here (no Web Locks: navigator.locks is missing), so close the other tab that holds it";
 
-function runGroup() {
-  const calls = queued;
-  queued = [];
-  if (calls.length === 0) return;
-  let settled = [];
-  const group = backend.groupCommit(() => {
-    settled = calls.map(({ method, args }) => forward(method, args));
-  });
-  group.catch(() => {}); // each call's own reply carries the outcome
-  calls.forEach(({ id }, i) => reply(id, settled[i]));
-}
-
-/** A plain method call, as a Promise whatever it does. */
-function forward(method, args) {
-  if (!backend) return Promise.reject(new Error("the database is not open"));
-  if (!methods.includes(method) || Backend.iteratorMethods.includes(method)) {
-    return Promise.reject(new Error(`unknown method ${method}`));
+async function start(options) {
+  const { shared = false, leaderWaitMs = 10_000, ...openOptions } = options ?? {};
+  // The module's tables (methods, iterators) are needed in every tab, leader or not: loading
+  // it through a throwaway memory database also checks that it loads here.
+  await (await open()).close();
+  methods = publicMethods();
+  let role = { role: "exclusive", tab: null, leader: null };
+  if (shared && canShare()) {
+    tab = new SharedTab(openOptions, {
+      waitMs: leaderWaitMs,
+      onRole: (now) => {
+        role = now;
+        self.postMessage({ role: now });
+      },
+    });
+  } else {
+    tab = new ExclusiveTab(openOptions, { why: shared ? WHY_NOT_SHARED : undefined });
   }
   try {
-    return Promise.resolve(backend[method](...args));
+    await tab.start();
   } catch (error) {
-    return Promise.reject(error);
+    await tab.close().catch(() => {});
+    tab = null;
+    throw error;
   }
+  return {
+    name: openOptions.name ?? "flowfabric.db",
+    storage: openOptions.storage ?? "memory",
+    methods,
+    iterators: Backend.iteratorMethods,
+    role,
+  };
 }
 
 async function handle(method, args) {
+  if (method === "open") return start(args[0]);
+  if (!tab) throw new FlowFabricError("the database is not open", { kind: "state", code: "closed" });
+  const { client } = tab;
   switch (method) {
-    case "open":
-      backend = await open(args[0]);
-      methods = publicMethods();
-      return { name: backend.name, storage: backend.storage, methods, iterators: Backend.iteratorMethods };
-    case "group": {
-      // The page's own groupCommit: its calls, recorded there, run here as one group.
-      let settled = [];
-      const group = backend.groupCommit(() => {
-        settled = args[0].map(({ method, args: callArgs }) => forward(method, callArgs));
-      });
-      await group.catch(() => {});
-      return Promise.all(settled.map((p) => p.then((value) => ({ ok: true, value }), (error) => ({ ok: false, error: errorToData(error) }))));
-    }
+    case "group":
+      // The page's own groupCommit: its calls, recorded there, run as one group.
+      return client.group(args[0]);
     case "follow": {
       const [name, callArgs] = args;
       if (!Backend.iteratorMethods.includes(name)) throw new Error(`${name} is not an iterator method`);
-      const id = nextFollower++;
-      followers.set(id, backend[name](...callArgs));
-      return id;
+      return client.follow(name, callArgs);
     }
-    case "next": {
-      // Everything the follower has ready (at least one item, waiting for it): one reply per
-      // batch rather than per item. An empty batch means done.
-      const [id, max] = args;
-      const follower = followers.get(id);
-      if (!follower) return []; // released or closed meanwhile
-      const batch = await follower.nextBatch(max).catch((error) => {
-        followers.delete(id);
-        throw error;
-      });
-      if (batch.length === 0) followers.delete(id);
-      return batch;
-    }
+    case "next":
+      return client.next(args[0], args[1]);
     case "release":
-      await followers.get(args[0])?.return();
-      followers.delete(args[0]);
+      client.release(args[0]);
       return undefined;
     case "close":
+      // This tab lets go; the database closes when no tab is left to lead.
+      await tab.close();
+      return undefined;
     case "destroy":
-      // First: waiting iterators then fail with state/closed, as they do without a worker.
-      await backend[method]();
-      followers.clear();
+      await client.call("destroy", []);
+      await tab.close();
       return undefined;
     default:
-      return forward(method, args);
+      if (!methods.includes(method) || Backend.iteratorMethods.includes(method)) throw new Error(`unknown method ${method}`);
+      return client.call(method, args);
   }
 }
 
-self.onmessage = ({ data: { id, method, args } }) => {
-  const groupable = backend && methods.includes(method) && !SOLO.has(method) && !Backend.iteratorMethods.includes(method);
-  if (groupable) {
-    if (queued.length === 0) turn.port2.postMessage(null);
-    queued.push({ id, method, args });
-    return;
-  }
-  runGroup(); // calls that came first go first
-  reply(id, Promise.resolve().then(() => handle(method, args)));
+self.onmessage = ({ data }) => {
+  if (data.leave) return void tab?.leave().catch(() => {});
+  if (data.rejoin) return void tab?.rejoin();
+  reply(data.id, Promise.resolve().then(() => handle(data.method, data.args)));
 };
 
 // A call that arrived but cannot be read: the page fails the calls in flight instead of

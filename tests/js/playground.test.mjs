@@ -51,13 +51,13 @@ after(async () => {
   await server?.close();
 });
 
-test("controls stay disabled until the database is open, then the status says this tab holds it", async () => {
+test("controls stay disabled until the database is open, then the status says this tab leads", async () => {
   await assert.doesNotReject(page.getByRole("button", { name: "Run demo" }).isEnabled({ timeout: 20_000 }));
   await page.waitForFunction(() => !document.querySelector("#run-demo").disabled, null, { timeout: 20_000 });
   const status = await page.getByRole("status").textContent();
   assert.match(status, /OPFS/);
   assert.match(status, /playground\.db/);
-  assert.match(status, /this tab holds the database/);
+  assert.match(status, /this tab leads/);
 });
 
 test("Run demo: frames stream live, the summary's version climbs, executions reach their ends", async () => {
@@ -113,13 +113,30 @@ test("reload: executions, frames and summaries are still there (OPFS)", async ()
   assert.match(await page.getByRole("region", { name: "Summary" }).textContent(), /"percent": 100/);
 });
 
-test("a second tab is told that another tab holds the database", async () => {
+/** Waits until a tab's controls are enabled (its database is open). */
+const opened = (p) => p.waitForFunction(() => !document.querySelector("#run-demo").disabled, null, { timeout: 20_000 });
+
+test("a second tab works as a follower: the same executions, which tab leads, work across tabs", async () => {
   const second = await openPlayground();
-  const alert = second.getByRole("alert").filter({ hasText: "Another tab holds the playground database" });
-  await alert.waitFor({ timeout: 20_000 });
-  assert.equal(await second.getByRole("button", { name: "Run demo" }).isDisabled(), true);
-  assert.match(await second.getByRole("status").textContent(), /does not hold the database/);
+  await opened(second);
+  assert.match(await second.getByRole("status").textContent(), /another tab leads; this tab follows/);
+  assert.match(await page.getByRole("status").textContent(), /this tab leads/);
+  assert.equal(await second.getByRole("alert").filter({ hasText: "Another tab holds the playground database" }).isVisible(), false);
+  assert.deepEqual(await stateCounts(second), { completed: 4, failed: 1, cancelled: 1 });
+  // Created in the following tab, it shows in the leading one; a worker there runs it, and the
+  // following tab sees it complete.
+  const form = second.getByRole("form", { name: "New execution" });
+  await form.getByLabel("Lane").fill("tabs");
+  await form.getByLabel("Payload").fill("Written in the second tab");
+  await form.getByRole("button", { name: "Create" }).click();
+  await executions(page).getByRole("row").filter({ hasText: "tabs" }).waitFor({ timeout: 10_000 });
+  const workers = page.getByRole("form", { name: "Demo workers" });
+  await workers.getByLabel("Lane").fill("tabs");
+  await workers.getByRole("button", { name: "Start worker" }).click();
+  await executions(second).getByRole("row").filter({ hasText: "tabs" }).filter({ hasText: "completed" }).waitFor({ timeout: 30_000 });
+  await page.getByRole("button", { name: /^Stop tabs-worker/ }).click();
   await second.close();
+  assert.deepEqual(problems, []);
 });
 
 test("Export database downloads a SQLite file that passes integrity_check and holds the executions", async () => {
@@ -129,7 +146,7 @@ test("Export database downloads a SQLite file that passes integrity_check and ho
   await download.saveAs(file);
   const run = (sql) => promisify(execFile)("sqlite3", [file, sql]).then((r) => r.stdout.trim());
   assert.equal(await run("PRAGMA integrity_check"), "ok");
-  assert.equal(await run("SELECT count(*) FROM ff_exec_core"), "6");
+  assert.equal(await run("SELECT count(*) FROM ff_exec_core"), "7");
 });
 
 test("a worker streaming 5,000 frames into the open Stream: no long task over 200 ms, a bounded DOM", async () => {
@@ -170,7 +187,7 @@ test("a worker streaming 5,000 frames into the open Stream: no long task over 20
 test("Reset asks first, then deletes the database and starts empty", async () => {
   page.once("dialog", (dialog) => dialog.dismiss());
   await page.getByRole("button", { name: "Reset" }).click();
-  assert.equal(await page.locator("#execution-rows tr").count(), 7, "dismissing keeps everything");
+  assert.equal(await page.locator("#execution-rows tr").count(), 8, "dismissing keeps everything");
   page.once("dialog", (dialog) => dialog.accept());
   await page.getByRole("button", { name: "Reset" }).click();
   await page.getByText("No executions yet").waitFor({ timeout: 20_000 });
@@ -178,5 +195,20 @@ test("Reset asks first, then deletes the database and starts empty", async () =>
   assert.match(await page.getByRole("status").textContent(), /0 executions/);
   await page.reload();
   await page.getByText("No executions yet").waitFor({ timeout: 20_000 });
+  assert.deepEqual(problems, []);
+});
+
+test("closing the leading tab: another tab takes over at once and goes on working", async () => {
+  const second = await openPlayground();
+  await opened(second);
+  assert.match(await second.getByRole("status").textContent(), /this tab follows/);
+  await page.close();
+  await second.getByRole("status").filter({ hasText: "this tab leads" }).waitFor({ timeout: 20_000 });
+  const form = second.getByRole("form", { name: "New execution" });
+  await form.getByLabel("Lane").fill("after");
+  await form.getByLabel("Payload").fill("After the handover");
+  await form.getByRole("button", { name: "Create" }).click();
+  await executions(second).getByRole("row").filter({ hasText: "after" }).waitFor({ timeout: 10_000 });
+  assert.match(await second.getByRole("status").textContent(), /1 execution/);
   assert.deepEqual(problems, []);
 });

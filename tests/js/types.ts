@@ -17,6 +17,12 @@ async function usage(): Promise<void> {
   if (!(ff instanceof Backend)) throw new Error("open() returns a Backend");
   const proxied: Backend = await openInWorker({ storage: "opfs", name: "types.db" });
   void proxied;
+  const shared = await openInWorker({ storage: "opfs", name: "types.db", shared: true, leaderWaitMs: 5_000 });
+  const role: "leader" | "follower" | "electing" | "exclusive" = shared.leadership.role;
+  shared.leadership.addEventListener("change", () => void shared.leadership.leader);
+  void role;
+  // @ts-expect-error shared is a boolean
+  await openInWorker({ storage: "opfs", shared: "yes" });
   await ff.createExecution({ payload: new ArrayBuffer(8) });
   await ff.createExecution();
   const page: ExecutionPage = await ff.listExecutions({ lane: "default", publicState: "waiting", limit: 10 });

@@ -1,5 +1,7 @@
 // The playground page: opens the database in the package's worker (OPFS), wires the panels, and
-// keeps every view current from the engine's own event streams — no polling.
+// keeps every view current from the engine's own event streams — no polling. Every tab of the
+// playground works on the same database: one tab's worker leads (holds it), the others follow
+// (docs/API.md, "Many tabs, one database"); the status line says which this tab is.
 import { openInWorker } from "ff-backend-wasm";
 import { ExecutionsTable } from "./executions.js";
 import { Detail } from "./detail.js";
@@ -10,6 +12,8 @@ import { STATES } from "./format.js";
 
 const DATABASE = "playground.db";
 const $ = (id) => document.getElementById(id);
+/** Tells the playground's other tabs about executions created here (events cover the rest). */
+const tabs = new BroadcastChannel("ff-backend-wasm-playground");
 
 /** What the panels share: the open backend, every execution seen, and change notifications. */
 const ctx = {
@@ -25,9 +29,16 @@ const ctx = {
   /** Creates an execution and shows it. */
   async create(spec) {
     const { executionId } = await this.ff.createExecution(spec);
-    this.changed(await this.ff.getExecution(executionId));
-    await table.appended();
+    await this.show(executionId);
+    tabs.postMessage({ created: executionId });
     return executionId;
+  },
+  /** Shows an execution created here or in another tab. */
+  async show(executionId) {
+    const info = await this.ff.getExecution(executionId);
+    if (!info) return;
+    this.changed(info);
+    await table.appended();
   },
 };
 
@@ -51,7 +62,7 @@ function setEnabled(enabled) {
 function renderStatus(note) {
   const status = $("status");
   if (!ctx.ff) {
-    status.textContent = note ?? "This tab does not hold the database.";
+    status.textContent = note ?? "This tab has no database open.";
     return;
   }
   const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
@@ -64,12 +75,20 @@ function renderStatus(note) {
     `Storage: ${ctx.ff.storage.toUpperCase()} · database ${ctx.ff.name} · `,
     strong,
     parts.length ? ` (${parts.join(", ")})` : "",
-    " · this tab holds the database",
+    ` · ${ROLES[ctx.ff.leadership?.role] ?? ROLES.exclusive}`,
   );
 }
 
+/** What the status line says about this tab's part in sharing the database. */
+const ROLES = {
+  leader: "this tab leads (it holds the database for every tab)",
+  follower: "another tab leads; this tab follows",
+  electing: "a new leading tab is taking over…",
+  exclusive: "this tab holds the database",
+};
+
 /** Follows an event iterator for the session, refreshing the execution each event is about. */
-async function follow(iterator) {
+async function follow(iterator, signal) {
   try {
     for await (const event of iterator) {
       const info = await ctx.ff.getExecution(event.executionId);
@@ -77,29 +96,24 @@ async function follow(iterator) {
     }
   } catch (error) {
     if (error.name !== "AbortError" && error.code !== "closed") throw error;
+    return;
+  }
+  // Event iterators end only when another tab destroyed the database ("Reset"): start over.
+  if (!signal.aborted) {
+    session.abort();
+    await workers.stopAll();
+    detail.clear();
+    await load();
   }
 }
 
-async function connect() {
-  $("blocked").hidden = true;
-  renderStatus("Opening the database…");
-  try {
-    ctx.ff = await openInWorker({ storage: "opfs", name: DATABASE });
-  } catch (error) {
-    ctx.ff = null;
-    if (error.code === "storage_busy") {
-      $("blocked").hidden = false;
-      renderStatus("This tab does not hold the database: another tab does.");
-    } else {
-      renderStatus(`The database could not be opened: ${error.message}`);
-    }
-    return;
-  }
+/** Follows the events, then lists every execution, for a new session. */
+async function load() {
   session = new AbortController();
   const { signal } = session;
   // Follow first, then list: an event committed in between is seen twice, never missed.
-  follow(ctx.ff.leaseHistory({ signal }));
-  follow(ctx.ff.completions({ signal }));
+  follow(ctx.ff.leaseHistory({ signal }), signal);
+  follow(ctx.ff.completions({ signal }), signal);
   ctx.known.clear();
   let after;
   do {
@@ -109,8 +123,34 @@ async function connect() {
   } while (after);
   await table.load();
   renderStatus();
+}
+
+async function connect() {
+  $("blocked").hidden = true;
+  renderStatus("Opening the database…");
+  try {
+    // Shared with the playground's other tabs (the default for OPFS).
+    ctx.ff = await openInWorker({ storage: "opfs", name: DATABASE });
+  } catch (error) {
+    ctx.ff = null;
+    if (error.code === "storage_busy") {
+      // Only where tabs cannot share (no Web Locks), or the database is held elsewhere.
+      $("blocked").hidden = false;
+      renderStatus("This tab cannot open the database: another tab holds it.");
+    } else {
+      renderStatus(`The database could not be opened: ${error.message}`);
+    }
+    return;
+  }
+  ctx.ff.leadership.addEventListener("change", () => renderStatus());
+  await load();
   setEnabled(true);
 }
+
+tabs.onmessage = ({ data }) => {
+  // Shown here too; a tab whose database is closing meanwhile just misses it.
+  if (data.created && ctx.ff) ctx.show(data.created).catch(() => {});
+};
 
 async function disconnect() {
   setEnabled(false);

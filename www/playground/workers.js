@@ -34,6 +34,8 @@ class DemoWorker {
   }
 
   #set(activity) {
+    // An idle worker looks for work four times a second: redraw only what changed.
+    if (activity === this.activity) return;
     this.activity = activity;
     this.onActivity();
   }
