@@ -66,10 +66,15 @@ lint() {
 suite layering layering
 suite lint lint
 suite rust --counted cargo test --quiet --features flowfabric
+# ff-graduate into a throwaway Postgres cluster (started and removed by the script).
+suite graduate --counted bash scripts/test-graduate.sh
 suite wasm-node --counted wasm-pack test --node -- --test node
 suite wasm-browser --counted bash scripts/test-browser.sh
 suite js --counted node --test --test-reporter=tap --test-timeout=120000 tests/js/*.test.mjs
 suite types node_modules/.bin/tsc -p tests/js/tsconfig.json
+# The same package tests in the other runtimes users run it in (both install from npm).
+suite deno --counted node_modules/.bin/deno run --allow-read --allow-env tests/runtimes/package.mjs
+suite bun --counted node_modules/.bin/bun tests/runtimes/package.mjs
 
 echo
 echo "total: $passed passed, $failed failed"

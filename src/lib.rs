@@ -17,6 +17,10 @@ pub mod store;
 #[cfg(all(feature = "flowfabric", not(target_arch = "wasm32")))]
 pub mod flowfabric;
 
+/// `ff-graduate`: copies a database into FlowFabric's Postgres backend (native, `flowfabric`).
+#[cfg(all(feature = "flowfabric", not(target_arch = "wasm32")))]
+pub mod graduate;
+
 /// The wasm-bindgen facade (wasm32 only).
 #[cfg(target_arch = "wasm32")]
 pub mod js;

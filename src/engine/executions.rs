@@ -237,6 +237,12 @@ impl Engine {
         }
     }
 
+    /// When the next live lease expires (`None` while no lease is live): when to call
+    /// [`Engine::reclaim_expired`] if nothing else will (an alarm, a timer).
+    pub fn next_lease_expiry(&self) -> Result<Option<i64>> {
+        self.read(|tx| tx.next_lease_expiry())
+    }
+
     /// Ends every attempt whose lease has expired; returns how many executions were made
     /// reclaimable.
     pub fn reclaim_expired(&self) -> Result<u32> {

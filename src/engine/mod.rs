@@ -11,6 +11,7 @@ mod fence;
 mod follow;
 mod lifecycle;
 mod notify;
+mod requests;
 mod retry;
 mod streams;
 mod summary;
@@ -24,6 +25,7 @@ pub use fence::Purpose;
 pub use follow::{CompletionFeed, Feed, Follower, LeaseFeed, StreamFeed};
 pub use lifecycle::RECLAIM_CAP;
 pub use notify::{Notifier, Signal, StreamKey, Subscription, Topic};
+pub use requests::{Recorded, Request};
 
 use crate::error::{EngineError, ErrorCode, Result};
 use crate::host::Host;

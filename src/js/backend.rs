@@ -10,9 +10,11 @@ use super::follower::{Follower, Source};
 use super::group::Group;
 use super::open;
 use super::output::to_js;
+use super::requests;
 use super::timer;
-use crate::engine::{Engine, Purpose};
+use crate::engine::{Engine, Purpose, Request};
 use crate::error::{EngineError, ErrorCode, Result};
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -21,7 +23,9 @@ pub(super) struct Inner {
     pub engine: Engine,
     name: String,
     storage: &'static str,
-    group: Group,
+    pub(super) group: Group,
+    /// The tab call being run now, while `__asRequest` runs one (src/js/requests.rs).
+    pub(super) request: RefCell<Option<Request>>,
 }
 
 /// A backend collected without `close()` (the package builds with weak refs) still closes its
@@ -34,8 +38,14 @@ impl Drop for Inner {
 
 impl Inner {
     /// The Promise of a synchronous operation: settled now, or when the group it ran in ends.
+    /// Every operation's outcome passes here, so this is where a tab's call (`__asRequest`)
+    /// gets its outcome recorded, in the transaction of its effects.
     fn settle(&self, op: impl FnOnce() -> Result<JsValue>) -> js_sys::Promise {
-        self.group.settle(op())
+        let outcome = match self.request.take() {
+            None => op(),
+            Some(request) => self.engine.remember(&request, op, requests::encode),
+        };
+        self.group.settle(outcome)
     }
 
     /// A handle operation's other arguments, converted. When they are unusable and the handle
@@ -49,7 +59,7 @@ impl Inner {
 /// `tail`, `completions` and `leaseHistory`, which return async iterators at once.
 #[wasm_bindgen]
 pub struct Backend {
-    inner: Rc<Inner>,
+    pub(super) inner: Rc<Inner>,
 }
 
 /// Opens a database (see `open` in the package entry, which loads the module first).
@@ -64,6 +74,7 @@ pub async fn open_backend(
             name: opened.name,
             storage: opened.storage,
             group: Group::default(),
+            request: RefCell::default(),
         }),
     })
 }
@@ -97,7 +108,7 @@ impl Backend {
     }
 
     /// Where the database lives: `"memory"` or `"opfs"`.
-    #[wasm_bindgen(getter, unchecked_return_type = "\"memory\" | \"opfs\"")]
+    #[wasm_bindgen(getter, unchecked_return_type = "\"memory\" | \"opfs\" | \"durable-object\"")]
     pub fn storage(&self) -> String {
         self.inner.storage.into()
     }
@@ -213,6 +224,13 @@ impl Backend {
     #[wasm_bindgen(js_name = reclaimExpired, unchecked_return_type = "Promise<number>")]
     pub fn reclaim_expired(&self) -> js_sys::Promise {
         self.inner.settle(|| Ok(JsValue::from(self.inner.engine.reclaim_expired()?)))
+    }
+
+    /// When the next live lease expires (Unix ms), or `null` while no lease is live: when to
+    /// call `reclaimExpired()` if no claim will come (a Durable Object alarm, a timer).
+    #[wasm_bindgen(js_name = nextLeaseExpiryMs, unchecked_return_type = "Promise<number | null>")]
+    pub fn next_lease_expiry_ms(&self) -> js_sys::Promise {
+        self.inner.settle(|| to_js(&self.inner.engine.next_lease_expiry()?))
     }
 
     #[wasm_bindgen(js_name = appendFrame, unchecked_return_type = "Promise<AppendResult>")]

@@ -9,5 +9,7 @@ mod group;
 mod host;
 mod open;
 mod output;
+mod reflect;
+mod requests;
 mod timer;
 mod types;

@@ -123,6 +123,10 @@ pub const SELECT_EXPIRED_LEASES: &str = "SELECT execution_id, attempt_index FROM
      WHERE partition_key = 0 AND lease_expires_at_ms IS NOT NULL AND lease_expires_at_ms <= ?1 \
        AND outcome IS NULL ORDER BY lease_expires_at_ms, execution_id";
 
+/// The earliest expiry among live leases, or NULL (walks the partial expiry index).
+pub const SELECT_NEXT_LEASE_EXPIRY: &str = "SELECT min(lease_expires_at_ms) FROM ff_attempt \
+     WHERE partition_key = 0 AND lease_expires_at_ms IS NOT NULL AND outcome IS NULL";
+
 /// Appends to the lease outbox.
 pub const INSERT_LEASE_EVENT: &str = "INSERT INTO ff_lease_event (execution_id, lease_id, \
      event_type, occurred_at_ms, partition_key, namespace, instance_tag, attempt_index, \
@@ -224,3 +228,19 @@ pub const SELECT_LEASE_EVENTS_AFTER: &str = "SELECT event_id, execution_id, atte
 pub const SELECT_EXECUTION_LEASE_EVENTS_AFTER: &str = "SELECT event_id, execution_id, \
      attempt_index, lease_epoch, event_type, occurred_at_ms FROM ff_lease_event \
      WHERE partition_key = 0 AND execution_id = ?3 AND event_id > ?1 ORDER BY event_id LIMIT ?2";
+
+/// The recorded outcome of call ?2 of client ?1 (a tab sharing the database), if recorded.
+pub const SELECT_CLIENT_REQUEST: &str = "SELECT value, error_code, error_message \
+     FROM ff_client_request WHERE client_id = ?1 AND seq = ?2";
+
+/// Records the outcome of call ?2 of client ?1, in the transaction of the call's effects.
+pub const INSERT_CLIENT_REQUEST: &str = "INSERT INTO ff_client_request \
+     (client_id, seq, value, error_code, error_message, created_at_ms) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Forgets client ?1's calls below seq ?2: it has their replies and never re-sends them.
+pub const DELETE_ACKED_CLIENT_REQUESTS: &str =
+    "DELETE FROM ff_client_request WHERE client_id = ?1 AND seq < ?2";
+
+/// Forgets calls recorded before ?1 (ms): left by tabs that went away, never re-sent so late.
+pub const DELETE_CLIENT_REQUESTS_BEFORE: &str = "DELETE FROM ff_client_request WHERE created_at_ms < ?1";

@@ -132,6 +132,11 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
+    /// When the next live lease runs out, if any lease is live.
+    pub fn next_lease_expiry(&self) -> Result<Option<i64>> {
+        self.conn.query_row(sql::SELECT_NEXT_LEASE_EXPIRY, [], |r| r.get(0)).map_err(from_sqlite)
+    }
+
     /// (execution, attempt index) of every live lease that has run out at `now`.
     pub fn expired_leases(&self, now: i64) -> Result<Vec<StreamKey>> {
         let mut stmt = self.conn.prepare_cached(sql::SELECT_EXPIRED_LEASES).map_err(from_sqlite)?;

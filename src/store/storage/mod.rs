@@ -2,6 +2,8 @@
 //! part of a [`StorageSpec`] into an open connection (and whatever it must hold while the
 //! connection lives). Adding a backend is one new module and one variant here.
 
+#[cfg(target_arch = "wasm32")]
+mod durable_object;
 #[cfg(not(target_arch = "wasm32"))]
 pub(super) mod file;
 pub(super) mod memory;
@@ -11,6 +13,13 @@ mod opfs;
 use crate::error::Result;
 use rusqlite::Connection;
 use std::any::Any;
+use std::rc::Rc;
+
+/// A storage that makes a store's writes all-or-nothing itself (a Durable Object's
+/// `transactionSync`): the store runs each outermost write, and its migrations, inside it.
+pub trait Atomic {
+    fn run(&self, f: &mut dyn FnMut()) -> Result<()>;
+}
 
 /// Which database to open, and where.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,12 +31,16 @@ pub enum StorageSpec {
     /// A SQLite file on disk (native builds only).
     #[cfg(not(target_arch = "wasm32"))]
     File { path: std::path::PathBuf },
+    /// A database inside a Cloudflare Durable Object's own SQLite storage (`ctx.storage`).
+    #[cfg(target_arch = "wasm32")]
+    DurableObject { storage: wasm_bindgen::JsValue, name: String },
 }
 
 pub(super) struct Opened {
     pub conn: Connection,
     pub hold: Option<Box<dyn Any>>,
     pub kind: &'static str,
+    pub atomic: Option<Rc<dyn Atomic>>,
 }
 
 impl StorageSpec {
@@ -43,18 +56,25 @@ impl StorageSpec {
 pub(super) async fn open(spec: StorageSpec) -> Result<Opened> {
     match spec {
         StorageSpec::Memory { image } => {
-            Ok(Opened { conn: memory::connect(image.as_deref())?, hold: None, kind: "memory" })
+            Ok(Opened { conn: memory::connect(image.as_deref())?, hold: None, kind: "memory", atomic: None })
         }
         StorageSpec::Opfs { name } => opfs_open(&name).await,
         #[cfg(not(target_arch = "wasm32"))]
-        StorageSpec::File { path } => Ok(Opened { conn: file::connect(&path)?, hold: None, kind: "file" }),
+        StorageSpec::File { path } => {
+            Ok(Opened { conn: file::connect(&path)?, hold: None, kind: "file", atomic: None })
+        }
+        #[cfg(target_arch = "wasm32")]
+        StorageSpec::DurableObject { storage, name } => {
+            let (conn, lease, atomic) = durable_object::open(&storage, &name)?;
+            Ok(Opened { conn, hold: Some(Box::new(lease)), kind: "durable-object", atomic: Some(atomic) })
+        }
     }
 }
 
 #[cfg(target_arch = "wasm32")]
 async fn opfs_open(name: &str) -> Result<Opened> {
     let (conn, lease) = opfs::open(name).await?;
-    Ok(Opened { conn, hold: Some(Box::new(lease)), kind: "opfs" })
+    Ok(Opened { conn, hold: Some(Box::new(lease)), kind: "opfs", atomic: None })
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -79,5 +99,7 @@ pub(super) async fn erase(spec: &StorageSpec) -> Result<()> {
         StorageSpec::Opfs { .. } => Ok(()),
         #[cfg(not(target_arch = "wasm32"))]
         StorageSpec::File { path } => file::erase(path),
+        #[cfg(target_arch = "wasm32")]
+        StorageSpec::DurableObject { storage, name } => durable_object::erase(storage, name),
     }
 }
