@@ -111,10 +111,7 @@ impl Store {
     ) -> Result<Store> {
         // Built first, so that a failure below drops the connection before the hold.
         let store = Store { conn, _hold: hold, kind, location, atomic };
-        store
-            .conn
-            .execute_batch("PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL;")
-            .map_err(from_sqlite)?;
+        store.conn.execute_batch("PRAGMA foreign_keys = OFF;").map_err(from_sqlite)?;
         store.conn.set_prepared_statement_cache_capacity(64);
         store.atomically(|| migrate::migrate(&store.conn))?;
         Ok(store)
@@ -173,7 +170,13 @@ impl Store {
 
     /// The whole database as a standard SQLite file.
     pub fn export_image(&mut self) -> Result<Vec<u8>> {
-        let data = self.conn.serialize(rusqlite::MAIN_DB).map_err(from_sqlite)?;
-        Ok(data.to_vec())
+        let mut data = self.conn.serialize(rusqlite::MAIN_DB).map_err(from_sqlite)?.to_vec();
+        // A WAL database (OPFS) says so in its header (file format bytes 18 and 19 = 2). The
+        // copy holds every committed page and has no WAL beside it: mark it a rollback-journal
+        // file, which every SQLite (and `open({ image })`, which cannot open WAL) reads.
+        if let Some(format) = data.get_mut(18..20).filter(|format| *format == [2, 2]) {
+            format.copy_from_slice(&[1, 1]);
+        }
+        Ok(data)
     }
 }

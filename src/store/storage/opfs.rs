@@ -33,6 +33,21 @@ impl Drop for OpfsLease {
     }
 }
 
+// How OPFS databases keep commits, chosen by tests/js/crash.test.mjs and a measurement of
+// each setting's cost (docs/API.md, "Durability on OPFS"). WAL: a commit appends its pages to
+// the log, a third of the rollback journal's cost here. NORMAL: a commit survives a crash of
+// the tab, worker or browser; an OS crash or power loss may lose the last commits (as Chrome's
+// own IndexedDB does by default), never the file's integrity. `FF_OPFS_JOURNAL` and
+// `FF_OPFS_SYNCHRONOUS` at build time choose others, to measure them.
+const JOURNAL_MODE: &str = match option_env!("FF_OPFS_JOURNAL") {
+    Some(mode) => mode,
+    None => "WAL",
+};
+const SYNCHRONOUS: &str = match option_env!("FF_OPFS_SYNCHRONOUS") {
+    Some(level) => level,
+    None => "NORMAL",
+};
+
 fn vfs_name(name: &str) -> String {
     format!("ff-opfs-{name}")
 }
@@ -58,20 +73,18 @@ pub async fn open(name: &str) -> Result<(Connection, OpfsLease)> {
     }
     // From here on the lease owns the name: any early return gives it back.
     let mut lease = OpfsLease { name: name.to_string(), pool: None };
-    let vfs = format!("ff-opfs-{name}");
-    let cfg = OpfsSAHPoolCfgBuilder::new()
-        .vfs_name(&vfs)
-        .directory(&format!(".ff-backend-wasm/{name}"))
-        .initial_capacity(4)
-        .build();
-    lease.pool =
-        Some(sahpool::install::<WasmOsCallback>(&cfg, false).await.map_err(|e| opfs_error(name, e))?);
+    let pool = sahpool::install::<WasmOsCallback>(&pool_config(name, false), false).await;
+    lease.pool = Some(pool.map_err(|e| opfs_error(name, e))?);
     let flags =
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags_and_vfs(name, flags, vfs.as_str()).map_err(from_sqlite)?;
-    // The pool holds one exclusive handle per file: no WAL, no shared memory.
-    conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA locking_mode = EXCLUSIVE;")
-        .map_err(from_sqlite)?;
+    let conn =
+        Connection::open_with_flags_and_vfs(name, flags, vfs_name(name).as_str()).map_err(from_sqlite)?;
+    // The pool holds one exclusive handle per file, so WAL runs in exclusive locking mode
+    // (the WAL index on the heap, no shared memory).
+    conn.execute_batch(&format!(
+        "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = {JOURNAL_MODE}; PRAGMA synchronous = {SYNCHRONOUS};"
+    ))
+    .map_err(from_sqlite)?;
     Ok((conn, lease))
 }
 
