@@ -18,7 +18,7 @@ import { publicMethods } from "./api.js";
 import { errorToData } from "./error.js";
 
 /** Calls that need the whole database, or wait: they never join a group. */
-const SOLO = new Set(["exportImage", "close", "destroy", "tailStream", "groupCommit"]);
+const SOLO = new Set(["exportImage", "close", "destroy", "tailStream", "groupCommit", "benchRawInserts"]);
 /** Records older than this belong to tabs long gone (tabs re-send only during a failover). */
 const FORGET_AFTER_MS = 24 * 60 * 60 * 1000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

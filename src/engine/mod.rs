@@ -32,6 +32,9 @@ use crate::host::Host;
 use crate::store::{Store, Tx};
 use std::cell::RefCell;
 
+/// The most rows one baseline run inserts (a bad count must not hang a page).
+const MAX_BASELINE_ROWS: f64 = 100_000.0;
+
 pub struct Engine {
     store: RefCell<Option<Store>>,
     host: Box<dyn Host>,
@@ -104,6 +107,22 @@ impl Engine {
             None => wakes.0.iter().for_each(|key| self.notifier.wake(key)),
         }
         Ok(value)
+    }
+
+    /// The storage limit for benchmarks: `count` one-row `INSERT` transactions through this
+    /// database's own connection (see `store::baseline`). Not inside a group commit, which
+    /// would make them one transaction.
+    pub fn raw_insert_baseline(&self, count: f64) -> Result<()> {
+        if !(count.fract() == 0.0 && (1.0..=MAX_BASELINE_ROWS).contains(&count)) {
+            return Err(EngineError::invalid(format!(
+                "the baseline's row count must be a whole number from 1 to {MAX_BASELINE_ROWS}, got {count}"
+            )));
+        }
+        if self.group.borrow().is_some() {
+            return Err(Self::busy_in_group());
+        }
+        let guard = self.store.borrow();
+        guard.as_ref().ok_or_else(Self::closed)?.raw_inserts(count as u32)
     }
 
     /// Group commit: runs `f`, whose engine calls all join one transaction (each in its own

@@ -357,6 +357,20 @@ impl Backend {
             .settle(|| Ok(js_sys::Uint8Array::from(self.inner.engine.export_image()?.as_slice()).into()))
     }
 
+    /// Benchmarks only: `count` one-row `INSERT` transactions into a scratch table through
+    /// this database's own SQLite connection and storage, the limit engine rates are compared
+    /// with (docs/API.md, `benchRawInserts`). The caller times it.
+    #[wasm_bindgen(js_name = benchRawInserts, unchecked_return_type = "Promise<void>")]
+    pub fn bench_raw_inserts(&self, count: JsValue) -> js_sys::Promise {
+        self.inner.settle(|| {
+            let count = count.as_f64().ok_or_else(|| {
+                EngineError::invalid(format!("benchRawInserts needs a row count, got {}", describe(&count)))
+            })?;
+            self.inner.engine.raw_insert_baseline(count)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
     /// Waiters registered by tails and event iterators; 0 when none is waiting (finds leaks).
     /// A Promise, like every call that may cross to a worker.
     #[wasm_bindgen(js_name = waiterCount, unchecked_return_type = "Promise<number>")]

@@ -5,6 +5,7 @@
 //! Where the database file lives is a [`storage`] backend, chosen by a [`StorageSpec`]; nothing
 //! above this layer sees a VFS.
 
+mod baseline;
 mod errors;
 /// Whole-database reads for `ff-graduate` (src/graduate), native builds with `flowfabric` only.
 #[cfg(all(feature = "flowfabric", not(target_arch = "wasm32")))]

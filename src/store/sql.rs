@@ -244,3 +244,9 @@ pub const DELETE_ACKED_CLIENT_REQUESTS: &str =
 
 /// Forgets calls recorded before ?1 (ms): left by tabs that went away, never re-sent so late.
 pub const DELETE_CLIENT_REQUESTS_BEFORE: &str = "DELETE FROM ff_client_request WHERE created_at_ms < ?1";
+
+/// The benchmarks' storage limit (`baseline.rs`): a scratch table of one-row inserts.
+pub const CREATE_BENCH_RAW: &str =
+    "CREATE TABLE IF NOT EXISTS ff_bench_raw (id INTEGER PRIMARY KEY, body BLOB NOT NULL)";
+pub const INSERT_BENCH_RAW: &str = "INSERT INTO ff_bench_raw (body) VALUES (?1)";
+pub const DROP_BENCH_RAW: &str = "DROP TABLE IF EXISTS ff_bench_raw";

@@ -122,6 +122,7 @@ const METHODS = {
   completions: [["options", () => ({ after: "0" }), { after: "string", lane: "string", namespace: "string", signal: "any" }]],
   leaseHistory: [["options", () => ({ after: "0" }), { after: "string", executionId: "string", signal: "any" }]],
   waiterCount: [],
+  benchRawInserts: [["index", () => 3]],
   groupCommit: [["fn", () => () => 1]],
 };
 const ITERATORS = new Set(["tail", "completions", "leaseHistory"]);
