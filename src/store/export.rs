@@ -12,20 +12,19 @@ use crate::model::*;
 use rusqlite::{params, Connection, Row};
 
 /// Every execution, oldest first (rowid order), with the columns `rows::exec_row` decodes.
-const ALL_EXECUTIONS: &str = "SELECT execution_id, lane_id, attempt_index, lifecycle_phase, \
-     ownership_state, eligibility_state, attempt_state, public_state, terminal_outcome, \
-     blocking_reason, cancellation_reason, cancelled_by, priority, created_at_ms, delay_until_ms, \
-     started_at_ms, terminal_at_ms, payload, result, policy, raw_fields, lease_reclaim_count \
-     FROM ff_exec_core WHERE partition_key = 0 ORDER BY rowid";
+const ALL_EXECUTIONS: &str =
+    concat!("SELECT ", exec_columns!(), " FROM ff_exec_core WHERE partition_key = 0 ORDER BY rowid");
 
 /// Every required capability, by execution.
 const ALL_CAPABILITIES: &str =
     "SELECT execution_id, capability FROM ff_execution_capabilities ORDER BY execution_id, capability";
 
 /// Every attempt, with the columns `rows::attempt_row` decodes.
-const ALL_ATTEMPTS: &str = "SELECT execution_id, attempt_index, worker_id, worker_instance_id, \
-     lease_epoch, lease_ttl_ms, lease_expires_at_ms, started_at_ms, terminal_at_ms, outcome \
-     FROM ff_attempt WHERE partition_key = 0 ORDER BY execution_id, attempt_index";
+const ALL_ATTEMPTS: &str = concat!(
+    "SELECT ",
+    attempt_columns!(),
+    " FROM ff_attempt WHERE partition_key = 0 ORDER BY execution_id, attempt_index"
+);
 
 /// Attempts whose lease is still live at ?1 (not ended, not run out).
 const LIVE_LEASES: &str = "SELECT execution_id, attempt_index, lease_expires_at_ms FROM ff_attempt \
@@ -53,10 +52,13 @@ const ALL_SUMMARIES: &str = "SELECT execution_id, attempt_index, document_json, 
      first_applied_ms, last_updated_ms FROM ff_stream_summary WHERE partition_key = 0 \
      ORDER BY execution_id, attempt_index";
 
-/// Every stream's bookkeeping row.
-const ALL_STREAM_META: &str = "SELECT execution_id, attempt_index, ema_rate_hz, last_append_ts_ms, \
-     maxlen_applied_last, last_ts_ms, last_seq, frame_count, best_effort_count, closed_at_ms, \
-     closed_reason FROM ff_stream_meta WHERE partition_key = 0 ORDER BY execution_id, attempt_index";
+/// Every stream's bookkeeping row (its columns first, where `rows::stream_meta` reads them).
+const ALL_STREAM_META: &str = concat!(
+    "SELECT ",
+    stream_meta_columns!(),
+    ", execution_id, attempt_index FROM ff_stream_meta WHERE partition_key = 0 \
+     ORDER BY execution_id, attempt_index"
+);
 
 /// The whole completion outbox, in id order.
 const ALL_COMPLETIONS: &str = "SELECT event_id, execution_id, outcome, namespace, instance_tag, \

@@ -1,7 +1,8 @@
 //! Every SQL statement of the crate, each with a line saying what it is for.
 //! Nothing outside `store/` writes SQL.
 
-/// Columns of an `ff_exec_core` row, in the order `rows::exec_row` decodes them.
+/// Columns of an `ff_exec_core` row, in the order `rows::exec_row` decodes them (by position,
+/// found from this list when the crate compiles).
 macro_rules! exec_columns {
     () => {
         "execution_id, lane_id, attempt_index, lifecycle_phase, ownership_state, eligibility_state, \
@@ -31,6 +32,19 @@ macro_rules! attempt_columns {
     };
 }
 
+/// Columns of an `ff_stream_meta` row, in the order `rows::stream_meta` decodes them.
+macro_rules! stream_meta_columns {
+    () => {
+        "ema_rate_hz, last_append_ts_ms, maxlen_applied_last, last_ts_ms, last_seq, frame_count, \
+         best_effort_count, closed_at_ms, closed_reason"
+    };
+}
+
+/// The column lists, for `rows` to find positions in.
+pub const EXEC_COLUMNS: &str = exec_columns!();
+pub const ATTEMPT_COLUMNS: &str = attempt_columns!();
+pub const STREAM_META_COLUMNS: &str = stream_meta_columns!();
+
 /// Inserts a new execution; an existing id inserts nothing (changes() == 0).
 pub const INSERT_EXEC: &str = concat!(
     "INSERT INTO ff_exec_core (partition_key, ",
@@ -50,18 +64,18 @@ pub const UPDATE_EXEC: &str = "UPDATE ff_exec_core SET attempt_index = ?2, lifec
 /// One page of executions in creation order (rowid), after rowid ?1, at most ?4 rows; ?2 is a
 /// public state or NULL, judged at time ?3 (a delayed execution whose time came is waiting).
 pub const LIST_EXECUTIONS: &str = concat!(
-    "SELECT rowid AS list_cursor, ",
+    "SELECT ",
     exec_columns!(),
-    " FROM ff_exec_core WHERE partition_key = 0 AND rowid > ?1 AND ",
+    ", rowid AS list_cursor FROM ff_exec_core WHERE partition_key = 0 AND rowid > ?1 AND ",
     public_state_filter!(),
     " ORDER BY rowid LIMIT ?4"
 );
 
 /// [`LIST_EXECUTIONS`] within lane ?5 (walks `ff_exec_core_lane_idx`).
 pub const LIST_EXECUTIONS_IN_LANE: &str = concat!(
-    "SELECT rowid AS list_cursor, ",
+    "SELECT ",
     exec_columns!(),
-    " FROM ff_exec_core WHERE partition_key = 0 AND lane_id = ?5 AND rowid > ?1 AND ",
+    ", rowid AS list_cursor FROM ff_exec_core WHERE partition_key = 0 AND lane_id = ?5 AND rowid > ?1 AND ",
     public_state_filter!(),
     " ORDER BY rowid LIMIT ?4"
 );
@@ -138,9 +152,11 @@ pub const INSERT_COMPLETION_EVENT: &str = "INSERT INTO ff_completion_event (part
      VALUES (0, ?1, NULL, ?2, ?3, ?4, ?5, ?5)";
 
 /// Loads a stream's bookkeeping row.
-pub const SELECT_STREAM_META: &str = "SELECT ema_rate_hz, last_append_ts_ms, maxlen_applied_last, \
-     last_ts_ms, last_seq, frame_count, best_effort_count, closed_at_ms, closed_reason \
-     FROM ff_stream_meta WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2";
+pub const SELECT_STREAM_META: &str = concat!(
+    "SELECT ",
+    stream_meta_columns!(),
+    " FROM ff_stream_meta WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2"
+);
 
 /// Writes a stream's bookkeeping row (append path; close markers are left as they are).
 pub const UPSERT_STREAM_META: &str = "INSERT INTO ff_stream_meta (partition_key, execution_id, \
