@@ -121,12 +121,28 @@ impl Engine {
     pub fn check_handle(&self, token_text: &str, purpose: Purpose) -> Result<()> {
         let token = fence::decode(token_text)?;
         let now = self.now()?;
-        self.read(|tx| fence::check(tx, token, now, purpose).map(|_| ()))
+        self.read(|tx| fence::live_attempt(tx, token, now, purpose).map(|_| ()))
     }
 
     /// Runs a handle operation: decode, then fence and act inside one transaction. `act`
     /// checks its other inputs itself, after the fence: a dead or forged handle is reported
     /// as such (decision 2's order) even when the rest of the call is also wrong.
+    /// [`Engine::with_lease`] for operations that need only the live attempt (appends): the
+    /// same fence, without loading the whole execution row.
+    pub(super) fn with_live_attempt<T>(
+        &self,
+        token_text: &str,
+        purpose: Purpose,
+        act: impl FnOnce(&Tx, AttemptRow, i64, &mut Wakes) -> Result<T>,
+    ) -> Result<T> {
+        let token = fence::decode(token_text)?;
+        let now = self.now()?;
+        self.write(|tx, wakes| {
+            let attempt = fence::live_attempt(tx, token, now, purpose)?;
+            act(tx, attempt, now, wakes)
+        })
+    }
+
     pub(super) fn with_lease<T>(
         &self,
         token_text: &str,

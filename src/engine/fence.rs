@@ -27,6 +27,20 @@ pub fn decode(token_text: &str) -> Result<TokenData> {
 
 pub fn check(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Result<Fenced> {
     let id = token.execution_id;
+    let attempt = live_attempt(tx, token, now, purpose)?;
+    let exec = tx.exec(&id)?.ok_or_else(|| missing(&id))?;
+    Ok(Fenced { exec, attempt })
+}
+
+fn missing(id: &crate::model::ExecutionId) -> EngineError {
+    EngineError::new(ErrorCode::Execution, format!("execution {id} does not exist"))
+}
+
+/// The whole fence, reading only the execution's state columns: what `appendFrame` and the
+/// fence-first check need (loading and decoding the whole execution row was a fifth of an
+/// append). Returns the live attempt.
+pub fn live_attempt(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Result<AttemptRow> {
+    let id = token.execution_id;
     let index = token.attempt_index;
     let attempt = tx.attempt(&id, index)?.ok_or_else(|| {
         EngineError::new(ErrorCode::Attempt, format!("attempt {index} of execution {id} does not exist"))
@@ -40,14 +54,12 @@ pub fn check(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Result<Fe
             ),
         ));
     }
-    let exec = tx
-        .exec(&id)?
-        .ok_or_else(|| EngineError::new(ErrorCode::Execution, format!("execution {id} does not exist")))?;
+    let state = tx.exec_state(&id)?.ok_or_else(|| missing(&id))?;
     let live =
-        exec.phase == LifecyclePhase::Active && exec.attempt_index == index && attempt.outcome.is_none();
+        state.phase == LifecyclePhase::Active && state.attempt_index == index && attempt.outcome.is_none();
     if !live {
         let how = attempt.outcome.map_or_else(
-            || format!("execution is {}", exec.public_state.as_str()),
+            || format!("execution is {}", state.public_state.as_str()),
             |o| format!("attempt ended: {}", o.as_str()),
         );
         return Err(match purpose {
@@ -62,7 +74,7 @@ pub fn check(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Result<Fe
         });
     }
     match attempt.lease_expires_at_ms {
-        Some(at) if at > now => Ok(Fenced { exec, attempt }),
+        Some(at) if at > now => Ok(attempt),
         at => Err(EngineError::new(
             ErrorCode::LeaseExpired,
             format!(

@@ -13,10 +13,10 @@ use serde_json::{json, Value};
 
 impl Engine {
     pub fn append_frame(&self, token: &str, spec: &FrameSpec) -> Result<AppendResult> {
-        self.with_lease(token, Purpose::Append, |tx, f, now, wakes| {
+        self.with_live_attempt(token, Purpose::Append, |tx, attempt, now, wakes| {
             let patch = check_frame(spec)?;
             let fields_json = frame_fields_json(spec)?;
-            let key = (f.attempt.execution_id, f.attempt.attempt_index);
+            let key = (attempt.execution_id, attempt.attempt_index);
             let appended = append(tx, &key, spec, &fields_json, patch.as_ref(), now)?;
             wakes.add(Topic::Stream(key));
             Ok(appended)

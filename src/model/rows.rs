@@ -6,6 +6,14 @@ use super::{
 };
 use serde_json::{Map, Value};
 
+/// The state of an execution that the fence reads (a part of [`ExecRow`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExecState {
+    pub phase: LifecyclePhase,
+    pub attempt_index: u32,
+    pub public_state: PublicState,
+}
+
 /// One `ff_exec_core` row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecRow {

@@ -1,6 +1,6 @@
 //! Storage: the one place that talks SQL. It loads and saves model records; it makes no
 //! decisions. Every write goes through [`Store::write`], one `BEGIN IMMEDIATE` transaction that
-//! commits only if the closure succeeds (rusqlite's `Transaction` rolls back when dropped).
+//! commits only if the closure succeeds (a [`Scope`] rolls back when dropped unfinished).
 //!
 //! Where the database file lives is a [`storage`] backend, chosen by a [`StorageSpec`]; nothing
 //! above this layer sees a VFS.
@@ -30,32 +30,69 @@ pub use tx_requests::StoredOutcome;
 use crate::error::{EngineError, ErrorCode, Result};
 use errors::from_sqlite;
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::Connection;
 use std::any::Any;
 use std::rc::Rc;
 
-/// A savepoint that rolls back unless released (the nesting [`Store::write`] uses).
-struct Savepoint<'a> {
+/// A transaction or savepoint in progress: `finish` ends it (COMMIT, RELEASE); dropped
+/// unfinished, or when finishing fails, it is undone. Its statements go through the statement
+/// cache like every other, where rusqlite's `Transaction` and `execute_batch` parse `BEGIN`
+/// and `COMMIT` anew on every call (a tenth of an append's time). rusqlite's `Savepoint`
+/// needs `&mut Connection`, which a group's open transaction holds, hence savepoints too.
+struct Scope<'a> {
     conn: &'a Connection,
-    released: bool,
+    finish: &'static str,
+    undo: &'static [&'static str],
+    done: bool,
 }
 
-impl<'a> Savepoint<'a> {
-    fn begin(conn: &'a Connection) -> Result<Self> {
-        conn.execute_batch("SAVEPOINT ff_write").map_err(from_sqlite)?;
-        Ok(Savepoint { conn, released: false })
+/// Runs one statement without parameters or rows, prepared once per connection.
+fn run(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql).and_then(|mut statement| statement.execute([])).map(drop).map_err(from_sqlite)
+}
+
+impl<'a> Scope<'a> {
+    fn write(conn: &'a Connection) -> Result<Self> {
+        Self::open(conn, "BEGIN IMMEDIATE", "COMMIT", &["ROLLBACK"])
     }
 
-    fn release(mut self) -> Result<()> {
-        self.released = true;
-        self.conn.execute_batch("RELEASE ff_write").map_err(from_sqlite)
+    /// A snapshot for reads: never finished, so always rolled back (it changed nothing).
+    fn read(conn: &'a Connection) -> Result<Self> {
+        Self::open(conn, "BEGIN DEFERRED", "COMMIT", &["ROLLBACK"])
+    }
+
+    fn savepoint(conn: &'a Connection) -> Result<Self> {
+        Self::open(
+            conn,
+            "SAVEPOINT ff_write",
+            "RELEASE ff_write",
+            &["ROLLBACK TO ff_write", "RELEASE ff_write"],
+        )
+    }
+
+    fn open(
+        conn: &'a Connection,
+        begin: &str,
+        finish: &'static str,
+        undo: &'static [&'static str],
+    ) -> Result<Self> {
+        run(conn, begin)?;
+        Ok(Scope { conn, finish, undo, done: false })
+    }
+
+    fn finish(mut self) -> Result<()> {
+        run(self.conn, self.finish)?;
+        self.done = true;
+        Ok(())
     }
 }
 
-impl Drop for Savepoint<'_> {
+impl Drop for Scope<'_> {
     fn drop(&mut self) {
-        if !self.released {
-            let _ = self.conn.execute_batch("ROLLBACK TO ff_write; RELEASE ff_write");
+        if !self.done {
+            for sql in self.undo {
+                let _ = run(self.conn, sql);
+            }
         }
     }
 }
@@ -137,10 +174,9 @@ impl Store {
             return self.nested(f);
         }
         self.atomically(|| {
-            let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-                .map_err(from_sqlite)?;
-            let value = f(&Tx::new(&tx))?;
-            tx.commit().map_err(from_sqlite)?;
+            let scope = Scope::write(&self.conn)?;
+            let value = f(&Tx::new(&self.conn))?;
+            scope.finish()?;
             Ok(value)
         })
     }
@@ -160,18 +196,15 @@ impl Store {
         if !self.conn.is_autocommit() {
             return f(&Tx::new(&self.conn));
         }
-        let tx =
-            Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(from_sqlite)?;
-        f(&Tx::new(&tx))
+        let _snapshot = Scope::read(&self.conn)?;
+        f(&Tx::new(&self.conn))
     }
 
-    /// One savepoint inside the open transaction. rusqlite's `Savepoint` needs `&mut
-    /// Connection`, which the open transaction's owner holds, so [`Savepoint`] issues the
-    /// same three statements itself.
+    /// One savepoint inside the open transaction.
     fn nested<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        let savepoint = Savepoint::begin(&self.conn)?;
+        let savepoint = Scope::savepoint(&self.conn)?;
         let value = f(&Tx::new(&self.conn))?;
-        savepoint.release()?;
+        savepoint.finish()?;
         Ok(value)
     }
 

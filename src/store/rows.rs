@@ -2,7 +2,7 @@
 //! damaged file can put in a column (a wrong type, a negative count, an unknown literal, JSON
 //! that does not parse) becomes `validation/corruption` naming the column, never a panic.
 
-use super::sql::{ATTEMPT_COLUMNS, EXEC_COLUMNS, STREAM_META_COLUMNS};
+use super::sql::{ATTEMPT_COLUMNS, EXEC_COLUMNS, EXEC_STATE_COLUMNS, STREAM_META_COLUMNS};
 use crate::error::{EngineError, ErrorCode};
 use crate::model::*;
 use rusqlite::{Row, RowIndex};
@@ -191,6 +191,22 @@ pub fn exec_row(row: &Row) -> rusqlite::Result<ExecRow> {
         retry_policy,
         raw_fields,
         lease_reclaim_count: int(row, E::LEASE_RECLAIM_COUNT)?,
+    })
+}
+
+/// Positions of [`EXEC_STATE_COLUMNS`].
+mod state {
+    use super::{col, Col, EXEC_STATE_COLUMNS};
+    pub const LIFECYCLE_PHASE: Col = col(EXEC_STATE_COLUMNS, "lifecycle_phase");
+    pub const ATTEMPT_INDEX: Col = col(EXEC_STATE_COLUMNS, "attempt_index");
+    pub const PUBLIC_STATE: Col = col(EXEC_STATE_COLUMNS, "public_state");
+}
+
+pub fn exec_state(row: &Row) -> rusqlite::Result<ExecState> {
+    Ok(ExecState {
+        phase: literal(row, state::LIFECYCLE_PHASE, LifecyclePhase::parse)?,
+        attempt_index: int(row, state::ATTEMPT_INDEX)?,
+        public_state: literal(row, state::PUBLIC_STATE, PublicState::parse)?,
     })
 }
 

@@ -85,6 +85,20 @@ pub const LIST_EXECUTIONS_IN_LANE: &str = concat!(
 pub const SELECT_EXECUTION_IDS_AFTER: &str = "SELECT execution_id FROM ff_exec_core \
      WHERE partition_key = 0 AND execution_id > ?1 ORDER BY execution_id LIMIT ?2";
 
+/// The state columns of one execution, in the order `rows::exec_state` decodes them: what the
+/// fence needs.
+macro_rules! exec_state_columns {
+    () => {
+        "lifecycle_phase, attempt_index, public_state"
+    };
+}
+pub const EXEC_STATE_COLUMNS: &str = exec_state_columns!();
+pub const SELECT_EXEC_STATE: &str = concat!(
+    "SELECT ",
+    exec_state_columns!(),
+    " FROM ff_exec_core WHERE partition_key = 0 AND execution_id = ?1"
+);
+
 /// Loads one execution by id.
 pub const SELECT_EXEC: &str =
     concat!("SELECT ", exec_columns!(), " FROM ff_exec_core WHERE partition_key = 0 AND execution_id = ?1");

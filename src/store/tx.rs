@@ -96,6 +96,12 @@ impl<'a> Tx<'a> {
         stmt.query_row(params![id.as_bytes().as_slice()], rows::exec_row).optional().map_err(from_sqlite)
     }
 
+    /// The state columns of one execution (the fence's read).
+    pub fn exec_state(&self, id: &ExecutionId) -> Result<Option<ExecState>> {
+        let mut stmt = self.conn.prepare_cached(sql::SELECT_EXEC_STATE).map_err(from_sqlite)?;
+        stmt.query_row(params![id.as_bytes().as_slice()], rows::exec_state).optional().map_err(from_sqlite)
+    }
+
     /// The execution `claim` should take next, if any.
     pub fn claim_candidate(&self, lane: &str, capabilities: &[String], now: i64) -> Result<Option<ExecRow>> {
         // A list of strings always serializes.
