@@ -68,10 +68,13 @@ async function browserFigures() {
       out[target] = await repeat(`chromium ${target}`, () =>
         page.evaluate(([t, q, curve]) => window.run(t, q, curve), [target, quick, BROWSER_CURVE]));
     }
-    out["worker-opfs"].openMs100kFrames = await page.evaluate(async (runs) => {
-      const xs = (await window.openTimes(runs)).sort((a, b) => a - b);
+    const { times, parts } = await page.evaluate((runs) => window.openTimes(runs), RUNS);
+    const spread = (xs) => {
+      xs.sort((a, b) => a - b);
       return { median: xs[Math.floor(xs.length / 2)], min: xs[0], max: xs.at(-1) };
-    }, RUNS);
+    };
+    out["worker-opfs"].openMs100kFrames = spread(times);
+    for (const key of Object.keys(parts[0])) out["worker-opfs"][`open.${key}`] = spread(parts.map((p) => p[key]));
     return out;
   } finally {
     await context.close();
@@ -93,6 +96,7 @@ const TARGETS = {
   tailWakeP99Ms: "≤ 0.5 ms",
   concurrentAppendsPerS: "OPFS ≥ 10,000/s",
   openMs100kFrames: "≤ 50 ms",
+  "open.databaseOpenMs": "(of openMs100kFrames: the database alone)",
 };
 
 const fmt = (x) => (x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(x >= 10 ? 1 : 3));
