@@ -60,24 +60,24 @@ async function verify(reports, found, round) {
   for (const r of reports.filter((r) => r.op === "create")) assert.ok(state.has(r.executionId), `${label}: a created execution is missing`);
   for (const r of reports.filter((r) => r.op === "complete")) {
     const e = state.get(r.executionId);
-    const story = () => JSON.stringify({ stored: e, frames: found.streams[r.executionId]?.frames.length, calls: reports.filter((c) => c.executionId === r.executionId).map((c) => c.op) });
+    const story = () => JSON.stringify({ stored: e, calls: reports.filter((c) => c.executionId === r.executionId).map((c) => c.op) });
     assert.deepEqual([e?.state, e?.result], ["completed", `done ${r.executionId}`], `${label}: a completed execution is not stored as completed: ${story()}`);
   }
   for (const r of reports.filter((r) => r.op === "append")) {
-    const frames = found.streams[r.executionId]?.frames ?? [];
+    const frames = found.streams[r.stream]?.frames ?? [];
     const same = frames.filter((f) => f.payload === r.payload);
     assert.equal(same.length, 1, `${label}: append ${r.payload} is stored ${same.length} times`);
     assert.equal(same[0].id, r.id, `${label}: append ${r.payload} has its id`);
   }
-  for (const [id, { frames, summary }] of Object.entries(found.streams)) {
+  for (const [stream, { frames, summary }] of Object.entries(found.streams)) {
     const ids = frames.map((f) => f.id);
-    assert.equal(new Set(ids).size, ids.length, `${label}: duplicate frame ids in ${id}`);
+    assert.equal(new Set(ids).size, ids.length, `${label}: duplicate frame ids in ${stream}`);
     for (const f of frames) {
-      const whole = f.mode === "summary" ? /^\{"n":\d+\}$/.test(f.payload) : f.payload.startsWith(`${id} frame `);
+      const whole = f.mode === "summary" ? /^\{"n":\d+\}$/.test(f.payload) : f.payload.startsWith(`${stream} frame `);
       assert.ok(whole, `${label}: a half-written frame ${JSON.stringify(f)}`);
     }
     const patches = frames.filter((f) => f.mode === "summary");
-    assert.equal(summary?.version ?? 0, patches.length, `${label}: the summary of ${id} disagrees with its frames`);
+    assert.equal(summary?.version ?? 0, patches.length, `${label}: the summary of ${stream} disagrees with its frames`);
     if (patches.length) assert.deepEqual(summary.document, JSON.parse(patches.at(-1).payload), `${label}: summary document`);
   }
   const terminal = found.executions.filter((e) => e.state === "completed").map((e) => e.id).sort();
@@ -98,7 +98,7 @@ test(`the page holding an OPFS database dies mid-burst, ${ROUNDS} times at rando
     const checker = await openPage(null);
     const t0 = Date.now();
     const found = await checker.evaluate((n) => window.check(n), name);
-    if (process.env.CRASH_DEBUG) console.log(`round ${round}: ${reports.length} resolved, check ${Date.now() - t0} ms, ${found.executions.length} executions ${JSON.stringify(found.timing)}`);
+    if (process.env.CRASH_DEBUG) console.log(`round ${round}: ${reports.length} resolved, check ${Date.now() - t0} ms, ${found.executions.length} executions, ${Object.keys(found.streams).filter((k) => !k.endsWith("/0")).length} streams of reclaimed attempts ${JSON.stringify(found.timing)}`);
     await checker.close();
     await verify(reports, found, round);
     reported += reports.length;
