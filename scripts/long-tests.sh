@@ -4,8 +4,8 @@
 # MODEL_SEED=… / FUZZ_SEED=…), one stream of 1,000,000 frames in bounded memory, and 200 crashes
 # of a page writing to OPFS (the test command runs 10).
 #   MODEL_CASES (default 50000), FUZZ_CASES (default 50000: per-target weights scale it),
-#   FF_STREAM_FRAMES (default 1000000), CRASH_ROUNDS (default 200). Takes about an hour and a
-#   quarter on two cores.
+#   FF_STREAM_FRAMES (default 1000000), CRASH_ROUNDS (default 200: about 30 minutes, as each
+#   round checks the whole, growing database). Takes about an hour and a half on two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
