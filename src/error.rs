@@ -50,6 +50,38 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, beside the enum so that the two change together (`code_names_round_trip`
+    /// in engine/requests.rs checks each name reads back).
+    pub const ALL: [ErrorCode; 17] = {
+        use ErrorCode::*;
+        [
+            InvalidInput,
+            Corruption,
+            HandleFromOtherBackend,
+            RetentionLimitExceeded,
+            Execution,
+            Attempt,
+            LeaseConflict,
+            ExecutionNotActive,
+            StaleLease,
+            LeaseExpired,
+            LeaseRevoked,
+            StreamClosed,
+            Closed,
+            StorageUnavailable,
+            StorageBusy,
+            StorageFull,
+            Io,
+        ]
+    };
+
+    /// The code a name from [`ErrorCode::as_str`] stands for.
+    pub fn parse(name: &str) -> Option<ErrorCode> {
+        Self::ALL.into_iter().find(|code| code.as_str() == name)
+    }
+}
+
+impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         use ErrorCode::*;
         match self {

@@ -126,9 +126,9 @@ impl Engine {
 
     /// Runs a handle operation: decode, then fence and act inside one transaction. `act`
     /// checks its other inputs itself, after the fence: a dead or forged handle is reported
-    /// as such (decision 2's order) even when the rest of the call is also wrong.
-    /// [`Engine::with_lease`] for operations that need only the live attempt (appends): the
-    /// same fence, without loading the whole execution row.
+    /// as such (decision 2's order) even when the rest of the call is also wrong. This form
+    /// passes only the live attempt (appends need no more); [`Engine::with_lease`] also loads
+    /// the execution.
     pub(super) fn with_live_attempt<T>(
         &self,
         token_text: &str,
@@ -143,17 +143,15 @@ impl Engine {
         })
     }
 
+    /// [`Engine::with_live_attempt`], with the execution's whole row for calls that change it.
     pub(super) fn with_lease<T>(
         &self,
         token_text: &str,
         purpose: Purpose,
         act: impl FnOnce(&Tx, Fenced, i64, &mut Wakes) -> Result<T>,
     ) -> Result<T> {
-        let token = fence::decode(token_text)?;
-        let now = self.now()?;
-        self.write(|tx, wakes| {
-            let fenced = fence::check(tx, token, now, purpose)?;
-            act(tx, fenced, now, wakes)
+        self.with_live_attempt(token_text, purpose, |tx, attempt, now, wakes| {
+            act(tx, fence::with_execution(tx, attempt)?, now, wakes)
         })
     }
 

@@ -25,9 +25,9 @@ pub fn decode(token_text: &str) -> Result<TokenData> {
     token::decode(token_text)
 }
 
-pub fn check(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Result<Fenced> {
-    let id = token.execution_id;
-    let attempt = live_attempt(tx, token, now, purpose)?;
+/// A live attempt (from [`live_attempt`]) with its execution's whole row.
+pub fn with_execution(tx: &Tx, attempt: AttemptRow) -> Result<Fenced> {
+    let id = attempt.execution_id;
     let exec = tx.exec(&id)?.ok_or_else(|| missing(&id))?;
     Ok(Fenced { exec, attempt })
 }
