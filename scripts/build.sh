@@ -26,6 +26,14 @@ wasm=dist/wasm/ff_backend_wasm_bg.wasm
   --enable-mutable-globals --enable-reference-types --enable-multivalue "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
 
+# A SQLite part left out in .cargo/config.toml that the parser still calls becomes an import
+# from "env", and the module would fail to instantiate: refuse it here instead.
+node -e '
+const m = new WebAssembly.Module(require("fs").readFileSync(process.argv[1]));
+const missing = WebAssembly.Module.imports(m).filter((i) => i.module === "env").map((i) => i.name);
+if (missing.length) { console.error(`${process.argv[1]} imports missing C functions: ${missing.join(", ")}`); process.exit(1); }
+' "$wasm"
+
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "built $wasm: $raw bytes ($gz gzipped)"

@@ -152,6 +152,9 @@ impl Store {
     ) -> Result<Store> {
         // Built first, so that a failure below drops the connection before the hold.
         let store = Store { conn, _hold: hold, kind, location, atomic };
+        if store.conn.is_readonly(rusqlite::MAIN_DB).map_err(from_sqlite)? {
+            return Err(storage::read_only(&format!("the {kind} database"), None));
+        }
         store.conn.execute_batch("PRAGMA foreign_keys = OFF;").map_err(from_sqlite)?;
         // Plans chosen once per statement: otherwise SQLite re-prepares a cached statement
         // whenever some bound values change (for claims, the clock), a third of a claim's time.

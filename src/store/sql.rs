@@ -103,9 +103,11 @@ pub const SELECT_EXEC_STATE: &str = concat!(
 pub const SELECT_EXEC: &str =
     concat!("SELECT ", exec_columns!(), " FROM ff_exec_core WHERE partition_key = 0 AND execution_id = ?1");
 
-/// The next claimable execution of a lane for a worker holding the capabilities in ?3 (a JSON
-/// array): runnable, due, every required capability held; highest priority, then oldest, then
-/// first inserted. The NOT EXISTS walks past mismatches without a fixed candidate cap.
+/// The next claimable execution of a lane for a worker holding the capabilities in ?3 (each
+/// followed and preceded by U+001F, see `Tx::claim_candidate`): runnable, due, every required
+/// capability held; highest priority, then oldest, then first inserted. The NOT EXISTS walks past
+/// mismatches without a fixed candidate cap. `instr` rather than `json_each`, so the SQLite built
+/// into the .wasm can leave out its JSON functions (BENCHMARKS.md, "Size").
 pub const SELECT_CLAIM_CANDIDATE: &str = concat!(
     "SELECT ",
     exec_columns!(),
@@ -115,7 +117,7 @@ pub const SELECT_CLAIM_CANDIDATE: &str = concat!(
             OR (e.eligibility_state = 'not_eligible_until_time' AND e.delay_until_ms <= ?2)) \
        AND NOT EXISTS (SELECT 1 FROM ff_execution_capabilities c \
                        WHERE c.execution_id = e.execution_id \
-                         AND c.capability NOT IN (SELECT value FROM json_each(?3))) \
+                         AND instr(?3, char(31) || c.capability || char(31)) = 0) \
      ORDER BY e.priority DESC, e.created_at_ms ASC, e.rowid ASC LIMIT 1"
 );
 

@@ -104,8 +104,14 @@ impl<'a> Tx<'a> {
 
     /// The execution `claim` should take next, if any.
     pub fn claim_candidate(&self, lane: &str, capabilities: &[String], now: i64) -> Result<Option<ExecRow>> {
-        // A list of strings always serializes.
-        let caps = serde_json::to_string(capabilities).unwrap_or_else(|_| "[]".into());
+        // U+001F around every capability. Stored capabilities never hold control characters
+        // (`validate::name`), so a worker's capability that does can match nothing and is left
+        // out; the separators then cannot be confused with a capability's own text.
+        let mut caps = String::from('\u{1f}');
+        for cap in capabilities.iter().filter(|c| !c.chars().any(char::is_control)) {
+            caps.push_str(cap);
+            caps.push('\u{1f}');
+        }
         let mut stmt = self.conn.prepare_cached(sql::SELECT_CLAIM_CANDIDATE).map_err(from_sqlite)?;
         stmt.query_row(params![lane, now, caps], rows::exec_row).optional().map_err(from_sqlite)
     }

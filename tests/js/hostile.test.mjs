@@ -100,6 +100,20 @@ test("summary patches that are not JSON objects or nest 10,000 deep are invalid_
   assert.equal((await ff.appendFrame(h, { payload: '{"a":1}', mode: "summary" })).summaryVersion, 1);
 });
 
+test("an image that uses auto_vacuum, which the .wasm's SQLite leaves out, is refused by name, not opened read-only", async () => {
+  const dir = scratch();
+  try {
+    const path = join(dir, "vacuumed.db");
+    writeFileSync(path, await (await open()).exportImage());
+    execFileSync("sqlite3", [path, "PRAGMA auto_vacuum = FULL; VACUUM;"]);
+    const image = readFileSync(path);
+    assert.notEqual(new DataView(image.buffer, image.byteOffset).getUint32(52), 0, "sqlite3 wrote an auto_vacuum file");
+    await assert.rejects(open({ image }), (e) => rejectsAs("storage", "storage_unavailable")(e) && /auto_vacuum/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test("open() with hostile options rejects with a FlowFabricError, never a TypeError", async () => {
   const revoked = Proxy.revocable({}, {});
   revoked.revoke();

@@ -32,13 +32,8 @@ pub fn connect(image: Option<&[u8]>) -> Result<Connection> {
         // A copy: the caller's bytes are never written to.
         conn.deserialize_read_exact(rusqlite::MAIN_DB, bytes, bytes.len(), false).map_err(damaged)?;
         let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(damaged)?;
-        // A header asking for a newer file format than this SQLite writes opens read-only:
-        // every later write would fail, so it is refused now.
         if conn.is_readonly(rusqlite::MAIN_DB).map_err(damaged)? {
-            return Err(EngineError::new(
-                ErrorCode::StorageUnavailable,
-                format!("image is in a SQLite file format this build can read but not write (header byte 18 is {})", bytes[18]),
-            ));
+            return Err(super::read_only("image", Some(bytes)));
         }
         if check != "ok" {
             return Err(EngineError::new(

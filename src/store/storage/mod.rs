@@ -10,7 +10,7 @@ pub(super) mod memory;
 #[cfg(target_arch = "wasm32")]
 mod opfs;
 
-use crate::error::Result;
+use crate::error::{EngineError, ErrorCode, Result};
 use rusqlite::Connection;
 use std::any::Any;
 use std::rc::Rc;
@@ -102,4 +102,25 @@ pub(super) async fn erase(spec: &StorageSpec) -> Result<()> {
         #[cfg(target_arch = "wasm32")]
         StorageSpec::DurableObject { storage, name } => durable_object::erase(storage, name),
     }
+}
+
+/// Why a database that SQLite opened read-only is refused: every later write would fail. The
+/// SQLite in the .wasm leaves out auto_vacuum (BENCHMARKS.md, "Size"), so a file that uses it
+/// opens read-only there, as does one whose header asks for a newer write format. `header` is
+/// the file's first 100 bytes when the caller has them.
+pub(super) fn read_only(what: &str, header: Option<&[u8]>) -> EngineError {
+    let why = match header {
+        Some(h) if h.len() >= 56 && h[52..56] != [0; 4] => {
+            "uses auto_vacuum (header bytes 52 to 55), which this build of SQLite cannot write".to_string()
+        }
+        Some(h) if h.len() >= 19 => {
+            format!(
+                "is in a SQLite file format this build can read but not write (header byte 18 is {})",
+                h[18]
+            )
+        }
+        _ => "opens read-only: a newer SQLite file format, or auto_vacuum, which this build cannot write"
+            .to_string(),
+    };
+    EngineError::new(ErrorCode::StorageUnavailable, format!("{what} {why}"))
 }
