@@ -60,6 +60,20 @@ fn claim_capability_mismatch_skips_and_returns_none() {
 }
 
 #[test]
+fn claim_capabilities_match_whole_names_only() {
+    let f = fixture();
+    let id = f.create(CreateSpec { capabilities: vec!["gpu".into(), "b".into()], ..Default::default() });
+    // Neither a prefix, a longer name, nor names joined by the separator the claim query uses
+    // (U+001F) holds "gpu" and "b".
+    assert!(f.claim_as("w1", &["gp", "b"]).is_none());
+    assert!(f.claim_as("w1", &["gpus", "b"]).is_none());
+    assert!(f.claim_as("w1", &["gpu\u{1f}b"]).is_none());
+    assert!(f.claim_as("w1", &["x\u{1f}gpu\u{1f}b\u{1f}y"]).is_none());
+    assert_eq!(f.info(&id).public_state, PublicState::Waiting);
+    assert_eq!(f.claim_as("w1", &["b", "other", "gpu"]).unwrap().execution_id, id);
+}
+
+#[test]
 fn claim_walks_past_capability_mismatch_to_match_lower_priority() {
     let f = fixture();
     let high = f.create(CreateSpec { priority: 10, capabilities: vec!["capB".into()], ..Default::default() });
