@@ -1,12 +1,14 @@
-// A Worker that reports when it started, when the package's module graph loaded, and how long
-// the first open() (the .wasm's fetch and compile included) and a second open() took: of the
-// OPFS database named by `?name=`, else of a memory database.
+// A Worker that opens a database the way openInWorker's does (the package as one bundled file,
+// the .wasm compiled by the page and sent over) and reports when each step ended: the Worker
+// running, the package imported, the module instantiated, the OPFS database named in the
+// message opened. benches/run.mjs bundles the package into /target/bench/package.js first.
 const started = performance.now();
-const name = new URL(import.meta.url).searchParams.get("name");
-const { open } = await import("/js/index.js");
-const imported = performance.now();
-await (await open()).close();
-const first = performance.now();
-await (await open(name ? { storage: "opfs", name } : {})).close();
-const second = performance.now();
-postMessage({ origin: performance.timeOrigin, started, imported, first, second });
+self.onmessage = async ({ data: { module, name } }) => {
+  const { initSync, open } = await import("/target/bench/package.js");
+  const imported = performance.now();
+  initSync({ module });
+  const instantiated = performance.now();
+  await (await open({ storage: "opfs", name })).close();
+  const opened = performance.now();
+  postMessage({ origin: performance.timeOrigin, started, imported, instantiated, opened });
+};

@@ -50,6 +50,10 @@ async function browserFigures() {
   const { mkdtemp, rm } = await import("node:fs/promises");
   const { join } = await import("node:path");
   const { tmpdir } = await import("node:os");
+  // The package as one file, as openInWorker's Worker loads it (benches/open-probe.js).
+  const { build } = await import("esbuild");
+  const here = (path) => new URL(path, import.meta.url).pathname;
+  await build({ entryPoints: [here("../js/index.js")], bundle: true, format: "esm", outfile: here("../target/bench/package.js"), logLevel: "warning" });
   const server = await serve();
   // An on-disk profile, as a person's browser has (incognito keeps OPFS in memory).
   const profile = await mkdtemp(join(tmpdir(), "ff-bench-"));

@@ -23,9 +23,9 @@ export function initSync(options) {
   }
 }
 
-/** Builds `open()` for an entry point; `source()` yields what wasm-bindgen's init accepts. */
-export function makeOpen(source) {
-  const load = () => {
+/** Loads the module once, from what `source()` yields (anything wasm-bindgen's init accepts). */
+export function makeLoader(source) {
+  return () => {
     if (loaded) return Promise.resolve();
     loading ??= (async () => {
       try {
@@ -42,6 +42,11 @@ export function makeOpen(source) {
     })();
     return loading;
   };
+}
+
+/** Builds `open()` for an entry point; `source()` yields what wasm-bindgen's init accepts. */
+export function makeOpen(source) {
+  const load = makeLoader(source);
   /** Opens a database: `open()` is in memory; `open({ storage: "opfs", name })` in a Worker. */
   return async function open(options) {
     await load();

@@ -5,6 +5,7 @@
 // leader tab (js/shared.js): `backend.leadership` says which tab leads.
 
 import { Backend } from "../dist/wasm/ff_backend_wasm.js";
+import { wasmUrl } from "./api.js";
 import { proxiedIterator } from "./tail.js";
 import { errorFromData, FlowFabricError } from "./error.js";
 
@@ -20,6 +21,7 @@ class Rpc {
   #next = 1;
   #pending = new Map();
   #closed = false;
+  #failed = null;
 
   constructor(worker) {
     this.#worker = worker;
@@ -44,7 +46,10 @@ class Rpc {
       this.#failAll(new FlowFabricError("a reply from the database worker could not be read", { kind: "storage", code: "io" }));
     worker.onerror = (event) => {
       event.preventDefault?.();
-      this.#failAll(storageError(`the database worker failed: ${event.message || "it could not start (blocked or not found)"}`));
+      // Kept: a call made after the worker failed (openInWorker's first, sent once the page's
+      // compile of the module is done) rejects with it instead of waiting for a reply.
+      this.#failed = storageError(`the database worker failed: ${event.message || "it could not start (blocked or not found)"}`);
+      this.#failAll(this.#failed);
     };
   }
 
@@ -60,6 +65,7 @@ class Rpc {
 
   call(method, args = []) {
     if (this.#closed) return Promise.reject(closedError());
+    if (this.#failed) return Promise.reject(this.#failed);
     return new Promise((resolve, reject) => {
       const id = this.#next++;
       this.#pending.set(id, { resolve, reject });
@@ -81,6 +87,27 @@ class Rpc {
     this.#worker.terminate();
     this.#failAll(closedError());
   }
+}
+
+/**
+ * The .wasm, compiled once per page and sent to every Worker openInWorker starts: a Worker then
+ * only instantiates it, instead of fetching and compiling it again (a third of opening,
+ * BENCHMARKS.md), and the first compile runs while the Worker starts. `null` where the page
+ * cannot compile it (a Content-Security-Policy without 'wasm-unsafe-eval', a failed fetch):
+ * the Worker then loads the module itself, and reports what stops it.
+ */
+let compiled = null;
+function compiledModule() {
+  compiled ??= (async () => {
+    const response = fetch(wasmUrl());
+    try {
+      return await WebAssembly.compileStreaming(response);
+    } catch {
+      // compileStreaming wants the application/wasm type, which not every server sends.
+      return await WebAssembly.compile(await (await fetch(wasmUrl())).arrayBuffer());
+    }
+  })().catch(() => null);
+  return compiled;
 }
 
 /** `shared` and `leaderWaitMs`, checked, with their defaults (sharing is for OPFS). */
@@ -123,9 +150,11 @@ export async function openInWorker(options = {}) {
     });
   }
   const { shared, leaderWaitMs } = sharing(options);
+  const module = compiledModule();
   let worker;
   try {
-    worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    // js/worker.js and what it imports, bundled into one file by scripts/build.sh.
+    worker = new Worker(new URL("../dist/worker.js", import.meta.url), { type: "module" });
   } catch (cause) {
     // A cross-origin package URL or a Content-Security-Policy refuses the worker.
     throw storageError(`openInWorker() could not start its worker: ${cause?.message ?? cause}`, cause);
@@ -134,7 +163,7 @@ export async function openInWorker(options = {}) {
   const leadership = new Leadership();
   rpc.onRole = (role) => leadership.update(role);
   try {
-    const opened = await rpc.call("open", [{ ...options, shared, leaderWaitMs }]);
+    const opened = await rpc.call("open", [{ ...options, shared, leaderWaitMs }, await module]);
     leadership.update(opened.role);
     return new WorkerBackend(rpc, opened, leadership);
   } catch (error) {

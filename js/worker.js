@@ -4,8 +4,7 @@
 // docs/API.md, "Many tabs, one database"). It forwards exactly the Backend's public methods
 // and tells the page which of them are iterators.
 
-import { open, Backend } from "./index.js";
-import { publicMethods } from "./api.js";
+import { Backend, initSync, makeLoader, publicMethods, wasmUrl } from "./api.js";
 import { errorToData, FlowFabricError } from "./error.js";
 import { canShare, ExclusiveTab, SharedTab } from "./shared.js";
 
@@ -22,11 +21,15 @@ const reply = (id, settled) =>
 const WHY_NOT_SHARED =
   "tabs cannot share a database here (no Web Locks: navigator.locks is missing), so close the other tab that holds it";
 
-async function start(options) {
+const load = makeLoader(wasmUrl);
+
+async function start(options, module) {
   const { shared = false, leaderWaitMs = 10_000, ...openOptions } = options ?? {};
-  // The module's tables (methods, iterators) are needed in every tab, leader or not: loading
-  // it through a throwaway memory database also checks that it loads here.
-  await (await open()).close();
+  // The module is loaded in every tab, leader or not: its tables (methods, iterators) are
+  // needed either way. The page compiles it once and sends it with every open (js/proxy.js), so
+  // a Worker only instantiates it; without one, the Worker fetches and compiles it itself.
+  if (module instanceof WebAssembly.Module) initSync({ module });
+  else await load();
   methods = publicMethods();
   let role = { role: "exclusive", tab: null, leader: null };
   if (shared && canShare()) {
@@ -57,7 +60,7 @@ async function start(options) {
 }
 
 async function handle(method, args) {
-  if (method === "open") return start(args[0]);
+  if (method === "open") return start(args[0], args[1]);
   if (!tab) throw new FlowFabricError("the database is not open", { kind: "state", code: "closed" });
   const { client } = tab;
   switch (method) {

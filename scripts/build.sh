@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package's wasm: cargo (release) -> wasm-bindgen (web target) -> wasm-opt -Oz.
-# Output: dist/wasm/ (ff_backend_wasm.js, ff_backend_wasm_bg.wasm, .d.ts).
+# Output: dist/wasm/ (ff_backend_wasm.js, ff_backend_wasm_bg.wasm, .d.ts) and dist/worker.js
+# (openInWorker's Worker, bundled).
 # FF_PROFILE=1 keeps function names (for CPU profiles) and optimizes for speed instead of size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,10 @@ const m = new WebAssembly.Module(require("fs").readFileSync(process.argv[1]));
 const missing = WebAssembly.Module.imports(m).filter((i) => i.module === "env").map((i) => i.name);
 if (missing.length) { console.error(`${process.argv[1]} imports missing C functions: ${missing.join(", ")}`); process.exit(1); }
 ' "$wasm"
+
+# openInWorker's Worker as one file: a Worker importing the package's ten modules one request at
+# a time spent 40-50 ms on it before opening anything (BENCHMARKS.md, "Opening").
+node_modules/.bin/esbuild js/worker.js --bundle --format=esm --log-level=warning --outfile=dist/worker.js
 
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
