@@ -6,6 +6,8 @@ use crate::engine::token;
 use crate::error::{quote, EngineError, Result};
 use crate::model::*;
 use js_sys::{ArrayBuffer, Object, Reflect, Uint8Array};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 
 fn unreadable(path: &str) -> EngineError {
@@ -41,6 +43,23 @@ fn wrong(path: &str, expected: &str, got: &JsValue) -> EngineError {
     EngineError::invalid(format!("{path} must be {expected}, got {}", describe(got)))
 }
 
+/// The option name `key` as a JS string, made once per name: making it again on
+/// every read (a UTF-8 decode across the boundary) was a tenth of an append (BENCHMARKS.md).
+/// The names are the facade's own literals, so the cache stays small; it is keyed by the
+/// literal's address and length.
+fn js_key(key: &'static str) -> JsValue {
+    thread_local! {
+        static KEYS: RefCell<HashMap<(usize, usize), JsValue>> = RefCell::new(HashMap::new());
+    }
+    // Cloned out before the read: a getter may call back into the module and read options too.
+    KEYS.with(|keys| {
+        keys.borrow_mut()
+            .entry((key.as_ptr() as usize, key.len()))
+            .or_insert_with(|| JsValue::from_str(key))
+            .clone()
+    })
+}
+
 /// An options object (`undefined`/`null` read as `{}`), named for error messages.
 pub struct Opts {
     obj: JsValue,
@@ -58,36 +77,36 @@ impl Opts {
         Ok(Opts { obj: value.clone(), name: name.into() })
     }
 
-    pub fn path(&self, key: &str) -> String {
+    pub fn path(&self, key: &'static str) -> String {
         format!("{}.{key}", self.name)
     }
 
-    pub fn get(&self, key: &str) -> Result<JsValue> {
-        Reflect::get(&self.obj, &key.into())
+    pub fn get(&self, key: &'static str) -> Result<JsValue> {
+        Reflect::get(&self.obj, &js_key(key))
             .map_err(|_| EngineError::invalid(format!("{} could not be read", self.path(key))))
     }
 
-    fn present(&self, key: &str) -> Result<Option<JsValue>> {
+    fn present(&self, key: &'static str) -> Result<Option<JsValue>> {
         let v = self.get(key)?;
         Ok(if v.is_undefined() { None } else { Some(v) })
     }
 
-    pub fn string(&self, key: &str) -> Result<Option<String>> {
+    pub fn string(&self, key: &'static str) -> Result<Option<String>> {
         self.present(key)?
             .map(|v| v.as_string().ok_or_else(|| wrong(&self.path(key), "a string", &v)))
             .transpose()
     }
 
-    pub fn string_or(&self, key: &str, default: &str) -> Result<String> {
+    pub fn string_or(&self, key: &'static str, default: &str) -> Result<String> {
         Ok(self.string(key)?.unwrap_or_else(|| default.into()))
     }
 
-    pub fn required_string(&self, key: &str) -> Result<String> {
+    pub fn required_string(&self, key: &'static str) -> Result<String> {
         self.string(key)?
             .ok_or_else(|| EngineError::invalid(format!("{} is required (a string)", self.path(key))))
     }
 
-    pub fn number(&self, key: &str) -> Result<Option<f64>> {
+    pub fn number(&self, key: &'static str) -> Result<Option<f64>> {
         self.present(key)?
             .map(|v| match v.as_f64() {
                 Some(n) if n.is_finite() => Ok(n),
@@ -97,11 +116,11 @@ impl Opts {
     }
 
     /// A whole number within JS's safe integer range.
-    pub fn integer(&self, key: &str) -> Result<Option<i64>> {
+    pub fn integer(&self, key: &'static str) -> Result<Option<i64>> {
         self.present(key)?.map(|v| integer(&v, &self.path(key))).transpose()
     }
 
-    pub fn strings(&self, key: &str) -> Result<Option<Vec<String>>> {
+    pub fn strings(&self, key: &'static str) -> Result<Option<Vec<String>>> {
         let Some(v) = self.present(key)? else { return Ok(None) };
         let path = self.path(key);
         if !is_array(&v).ok_or_else(|| unreadable(&path))? {
@@ -123,22 +142,24 @@ impl Opts {
     }
 
     /// `string | Uint8Array` (an ArrayBuffer is accepted too): strings are stored as UTF-8.
-    pub fn bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
+    pub fn bytes(&self, key: &'static str) -> Result<Option<Vec<u8>>> {
         self.present(key)?.map(|v| bytes(&v, &self.path(key))).transpose()
     }
 
-    pub fn object(&self, key: &str) -> Result<Option<Opts>> {
+    pub fn object(&self, key: &'static str) -> Result<Option<Opts>> {
         self.present(key)?.map(|v| Opts::new(&v, &self.path(key))).transpose()
     }
 
     /// A `Record<string, string>`.
-    pub fn string_record(&self, key: &str) -> Result<Option<Vec<(String, String)>>> {
+    pub fn string_record(&self, key: &'static str) -> Result<Option<Vec<(String, String)>>> {
         let Some(rec) = self.object(key)? else { return Ok(None) };
         let keys = object_keys(&rec.obj).map_err(|_| unreadable(&rec.name))?;
         keys.iter()
-            .map(|k| {
-                let k = k.as_string().unwrap_or_default();
-                let v = rec.required_string(&k)?;
+            .map(|js_key| {
+                let k = js_key.as_string().unwrap_or_default();
+                let path = format!("{}.{k}", rec.name);
+                let v = Reflect::get(&rec.obj, &js_key).map_err(|_| unreadable(&path))?;
+                let v = v.as_string().ok_or_else(|| wrong(&path, "a string", &v))?;
                 Ok((k, v))
             })
             .collect::<Result<_>>()
@@ -200,7 +221,7 @@ fn retry_policy(opts: &Opts) -> Result<RetryPolicy> {
     let max_retries = u32::try_from(max_retries).map_err(|_| {
         EngineError::invalid(format!("{} {max_retries} must be >= 0", opts.path("maxRetries")))
     })?;
-    let non_negative = |o: &Opts, key: &str| -> Result<u64> {
+    let non_negative = |o: &Opts, key: &'static str| -> Result<u64> {
         let n =
             o.integer(key)?.ok_or_else(|| EngineError::invalid(format!("{} is required", o.path(key))))?;
         u64::try_from(n).map_err(|_| EngineError::invalid(format!("{} {n} must be >= 0", o.path(key))))

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_list_by_lane", include_str!("../../migrations/0005_list_by_lane.sql")),
     ("0006_application_id", include_str!("../../migrations/0006_application_id.sql")),
     ("0007_client_requests", include_str!("../../migrations/0007_client_requests.sql")),
+    ("0008_clustered_streams", include_str!("../../migrations/0008_clustered_streams.sql")),
 ];
 
 pub fn latest_version() -> i64 {
@@ -262,6 +263,50 @@ mod tests {
             assert_eq!(pragma(&conn, "application_id"), APPLICATION_ID as i64);
             assert_eq!(pragma(&conn, "user_version"), latest_version());
         }
+    }
+
+    /// Every row of `table`, in primary-key order, as text.
+    fn rows_of(conn: &Connection, table: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2, 3, 4")).unwrap();
+        let n = stmt.column_count();
+        stmt.query_map([], |r| {
+            Ok((0..n).map(|i| format!("{:?}", r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|"))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    }
+
+    #[test]
+    fn clustering_the_stream_tables_keeps_every_row() {
+        let conn = at_version(7);
+        conn.execute_batch(
+            "INSERT INTO ff_attempt (execution_id, attempt_index, worker_id, lease_epoch, lease_ttl_ms, \
+               lease_expires_at_ms, outcome) VALUES (x'01', 0, 'w', 3, 1000, 5000, NULL), (x'01', 1, NULL, 0, 0, NULL, 'success');
+             INSERT INTO ff_stream_frame (execution_id, attempt_index, ts_ms, seq, fields, mode, created_at_ms, expires_at_ms) \
+               VALUES (x'01', 0, 10, 0, '{\"payload\":\"a\"}', 'durable', 10, NULL), \
+                      (x'01', 0, 10, 1, '{\"payload\":\"b\"}', 'best_effort', 10, 90), \
+                      (x'02', 1, 7, 0, '{}', 'summary', 7, NULL);
+             INSERT INTO ff_stream_meta (execution_id, attempt_index, last_ts_ms, last_seq, frame_count, \
+               closed_at_ms, closed_reason, best_effort_count) VALUES (x'01', 0, 10, 1, 2, NULL, NULL, 1), \
+               (x'02', 1, 7, 0, 1, 8, 'attempt_success', 0);
+             INSERT INTO ff_stream_summary (execution_id, attempt_index, document_json, version, \
+               last_updated_ms, first_applied_ms) VALUES (x'02', 1, '{\"n\":1}', 1, 7, 7);",
+        )
+        .unwrap();
+        let tables = ["ff_attempt", "ff_stream_frame", "ff_stream_meta", "ff_stream_summary"];
+        let before: Vec<_> = tables.iter().map(|t| rows_of(&conn, t)).collect();
+        migrate(&conn).unwrap();
+        let after: Vec<_> = tables.iter().map(|t| rows_of(&conn, t)).collect();
+        assert_eq!(after, before);
+        assert_eq!(after.iter().map(Vec::len).sum::<usize>(), 8);
+        for table in tables {
+            let sql: String = conn
+                .query_row("SELECT sql FROM sqlite_schema WHERE name = ?1", [table], |r| r.get(0))
+                .unwrap();
+            assert!(sql.ends_with("WITHOUT ROWID"), "{table}: {sql}");
+        }
+        assert!(schema(&conn).iter().all(|entry| !entry.contains("_0007")), "{:?}", schema(&conn));
     }
 
     #[test]

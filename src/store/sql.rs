@@ -213,8 +213,9 @@ pub const SELECT_FRAMES_AFTER: &str = "SELECT ts_ms, seq, fields, mode FROM ff_s
 
 /// Deletes the ?3 oldest best-effort frames of a stream (trim; durable and summary frames
 /// are never removed).
-pub const DELETE_OLDEST_BEST_EFFORT: &str = "DELETE FROM ff_stream_frame WHERE rowid IN \
-     (SELECT rowid FROM ff_stream_frame \
+pub const DELETE_OLDEST_BEST_EFFORT: &str = "DELETE FROM ff_stream_frame \
+     WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 AND (ts_ms, seq) IN \
+     (SELECT ts_ms, seq FROM ff_stream_frame \
       WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2 AND mode = 'best_effort' \
       ORDER BY ts_ms, seq LIMIT ?3)";
 

@@ -1,0 +1,10 @@
+import { open } from "ff-backend-wasm";
+const ff = await open();
+await ff.createExecution();
+const h = await ff.claim({ workerId: "w", leaseTtlMs: 600000 });
+const payload = "x".repeat(100);
+for (let i = 0; i < 2000; i++) await ff.appendFrame(h, { payload });
+const t0 = performance.now();
+const N = 30000;
+for (let i = 0; i < N; i++) await ff.appendFrame(h, { payload });
+console.log("appends/s", (N / (performance.now() - t0) * 1000).toFixed(0));
