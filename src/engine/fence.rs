@@ -36,13 +36,13 @@ fn missing(id: &crate::model::ExecutionId) -> EngineError {
     EngineError::new(ErrorCode::Execution, format!("execution {id} does not exist"))
 }
 
-/// The whole fence, reading only the execution's state columns: what `appendFrame` and the
-/// fence-first check need (loading and decoding the whole execution row was a fifth of an
-/// append). Returns the live attempt.
+/// The whole fence, reading the attempt and only the execution's state columns, in one
+/// statement: what `appendFrame` and the fence-first check need (loading and decoding the whole
+/// execution row was a fifth of an append). Returns the live attempt.
 pub fn live_attempt(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Result<AttemptRow> {
     let id = token.execution_id;
     let index = token.attempt_index;
-    let attempt = tx.attempt(&id, index)?.ok_or_else(|| {
+    let (attempt, state) = tx.attempt_with_state(&id, index)?.ok_or_else(|| {
         EngineError::new(ErrorCode::Attempt, format!("attempt {index} of execution {id} does not exist"))
     })?;
     if attempt.lease_epoch != token.lease_epoch {
@@ -54,7 +54,7 @@ pub fn live_attempt(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Re
             ),
         ));
     }
-    let state = tx.exec_state(&id)?.ok_or_else(|| missing(&id))?;
+    let state = state.ok_or_else(|| missing(&id))?;
     let live =
         state.phase == LifecyclePhase::Active && state.attempt_index == index && attempt.outcome.is_none();
     if !live {

@@ -51,12 +51,36 @@ fn read_schema(conn: &Connection) -> Result<Vec<(String, String)>> {
 /// Tables and indexes as (name, SQL).
 type Schema = Rc<Vec<(String, String)>>;
 
-/// What the first `version` migrations create, built once per version on a scratch database.
+/// The schema the migrations leave, as SQLite stores it: `migrations/schema.sql`, checked against
+/// the migrations by the test `schema_snapshot_is_what_the_migrations_make`. Replaying the
+/// migrations on a scratch database to learn it took 30-45 ms of every first open in a Worker
+/// (BENCHMARKS.md, "Opening"); a new database is also created from it in one step.
+const SNAPSHOT: &str = include_str!("../../migrations/schema.sql");
+/// What starts each entry of [`SNAPSHOT`]; the rest of its line is the entry's name.
+const ENTRY: &str = "\n-- entry: ";
+
+/// [`SNAPSHOT`]'s entries as (name, SQL), in creation order.
+fn snapshot() -> Vec<(String, String)> {
+    SNAPSHOT
+        .split(ENTRY)
+        .skip(1)
+        .filter_map(|entry| entry.split_once('\n'))
+        .map(|(name, sql)| (name.to_string(), sql.trim_end().to_string()))
+        .collect()
+}
+
+/// What the first `version` migrations create: the snapshot for the latest version, otherwise
+/// built once per version on a scratch database.
 fn expected_schema(version: usize) -> Result<Schema> {
     thread_local! {
         static BUILT: RefCell<HashMap<usize, Schema>> = RefCell::default();
     }
     if let Some(schema) = BUILT.with(|b| b.borrow().get(&version).cloned()) {
+        return Ok(schema);
+    }
+    if version == MIGRATIONS.len() {
+        let schema = Rc::new(snapshot());
+        BUILT.with(|b| b.borrow_mut().insert(version, schema.clone()));
         return Ok(schema);
     }
     let scratch = Connection::open_in_memory().map_err(from_sqlite)?;
@@ -162,8 +186,17 @@ pub fn migrate(conn: &Connection) -> Result<()> {
         return Ok(());
     }
     let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate).map_err(from_sqlite)?;
-    for (_, sql) in pending {
-        tx.execute_batch(sql).map_err(from_sqlite)?;
+    if current == 0 {
+        // An empty database (check_ours let it through): the latest schema in one step, as
+        // the migrations would leave it, marked as ours as migration 0006 does.
+        for (_, sql) in snapshot() {
+            tx.execute_batch(&sql).map_err(from_sqlite)?;
+        }
+        tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}")).map_err(from_sqlite)?;
+    } else {
+        for (_, sql) in pending {
+            tx.execute_batch(sql).map_err(from_sqlite)?;
+        }
     }
     tx.execute_batch(&format!("PRAGMA user_version = {latest}")).map_err(from_sqlite)?;
     tx.commit().map_err(from_sqlite)
@@ -204,6 +237,52 @@ mod tests {
         }
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, latest_version());
+    }
+
+    /// [`SNAPSHOT`] as the migrations make it, in creation order.
+    fn snapshot_text() -> String {
+        let conn = Connection::open_in_memory().unwrap();
+        for (_, sql) in MIGRATIONS {
+            conn.execute_batch(sql).unwrap();
+        }
+        let mut text = format!(
+            "-- The schema migrations 0001 to {:04} leave, as SQLite stores it (sqlite_schema.sql).\n\
+             -- Generated, not edited: FF_WRITE_SCHEMA=1 cargo test --lib schema_snapshot\n\
+             -- Opening checks a database of the latest version against it, and creates a new\n\
+             -- database from it (src/store/migrate.rs).\n",
+            MIGRATIONS.len()
+        );
+        let mut stmt = conn
+            .prepare("SELECT name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid")
+            .unwrap();
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap() {
+            let (name, sql) = row.unwrap();
+            text.push_str(&format!("{}{name}\n{sql}\n", ENTRY.trim_start_matches('\n')));
+        }
+        text
+    }
+
+    #[test]
+    fn schema_snapshot_is_what_the_migrations_make() {
+        let made = snapshot_text();
+        if std::env::var_os("FF_WRITE_SCHEMA").is_some() {
+            // Written for the next build to embed; this run still compares the old one.
+            std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/schema.sql"), &made).unwrap();
+            return;
+        }
+        assert!(
+            made == SNAPSHOT,
+            "migrations/schema.sql is not what the migrations make: after changing a migration, run \
+             FF_WRITE_SCHEMA=1 cargo test --lib schema_snapshot"
+        );
+        // A new database made from the snapshot and one made by every migration agree.
+        let replayed = at_version(MIGRATIONS.len());
+        let fresh = Connection::open_in_memory().unwrap();
+        migrate(&fresh).unwrap();
+        assert_eq!(schema(&fresh), schema(&replayed));
+        assert_eq!(read_schema(&fresh).unwrap().len(), snapshot().len());
+        check_schema(&replayed, latest_version()).unwrap();
+        assert_eq!(pragma(&fresh, "application_id"), APPLICATION_ID as i64);
     }
 
     #[test]

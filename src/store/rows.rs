@@ -202,12 +202,20 @@ mod state {
     pub const PUBLIC_STATE: Col = col(EXEC_STATE_COLUMNS, "public_state");
 }
 
-pub fn exec_state(row: &Row) -> rusqlite::Result<ExecState> {
-    Ok(ExecState {
-        phase: literal(row, state::LIFECYCLE_PHASE, LifecyclePhase::parse)?,
-        attempt_index: int(row, state::ATTEMPT_INDEX)?,
-        public_state: literal(row, state::PUBLIC_STATE, PublicState::parse)?,
-    })
+/// An attempt row followed by its execution's state columns (`SELECT_ATTEMPT_WITH_STATE`);
+/// the state is `None` when the join found no execution row.
+pub fn attempt_with_state(row: &Row) -> rusqlite::Result<(AttemptRow, Option<ExecState>)> {
+    let attempt = attempt_row(row)?;
+    let after = |c: Col| Col(c.0 + count(ATTEMPT_COLUMNS), c.1);
+    if row.get_ref(after(state::LIFECYCLE_PHASE).0)? == rusqlite::types::ValueRef::Null {
+        return Ok((attempt, None));
+    }
+    let state = ExecState {
+        phase: literal(row, after(state::LIFECYCLE_PHASE), LifecyclePhase::parse)?,
+        attempt_index: int(row, after(state::ATTEMPT_INDEX))?,
+        public_state: literal(row, after(state::PUBLIC_STATE), PublicState::parse)?,
+    };
+    Ok((attempt, Some(state)))
 }
 
 /// An execution row of a `listExecutions` page, with its position (the rowid).

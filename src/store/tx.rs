@@ -96,10 +96,17 @@ impl<'a> Tx<'a> {
         stmt.query_row(params![id.as_bytes().as_slice()], rows::exec_row).optional().map_err(from_sqlite)
     }
 
-    /// The state columns of one execution (the fence's read).
-    pub fn exec_state(&self, id: &ExecutionId) -> Result<Option<ExecState>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_EXEC_STATE).map_err(from_sqlite)?;
-        stmt.query_row(params![id.as_bytes().as_slice()], rows::exec_state).optional().map_err(from_sqlite)
+    /// One attempt, with its execution's state columns when the execution row exists (the
+    /// fence's read).
+    pub fn attempt_with_state(
+        &self,
+        id: &ExecutionId,
+        index: u32,
+    ) -> Result<Option<(AttemptRow, Option<ExecState>)>> {
+        let mut stmt = self.conn.prepare_cached(sql::SELECT_ATTEMPT_WITH_STATE).map_err(from_sqlite)?;
+        stmt.query_row(params![id.as_bytes().as_slice(), index], rows::attempt_with_state)
+            .optional()
+            .map_err(from_sqlite)
     }
 
     /// The execution `claim` should take next, if any.
