@@ -43,8 +43,8 @@ fn wrong(path: &str, expected: &str, got: &JsValue) -> EngineError {
     EngineError::invalid(format!("{path} must be {expected}, got {}", describe(got)))
 }
 
-/// The option name `key` as a JS string, made once per name: making it again on
-/// every read (a UTF-8 decode across the boundary) was a tenth of an append (BENCHMARKS.md).
+/// The option name `key` as a JS string, made once per name: making it again on every read (a
+/// UTF-8 decode across the boundary) was about 5 % of an append (BENCHMARKS.md, item 8).
 /// The names are the facade's own literals, so the cache stays small; it is keyed by the
 /// literal's address and length.
 fn js_key(key: &'static str) -> JsValue {
