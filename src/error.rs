@@ -27,9 +27,24 @@ impl ErrorKind {
     }
 }
 
-/// Every code of docs/API.md's table; the kind follows from the code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] and [`ErrorCode::ALL`] from one list of its variants, so the two
+/// cannot drift (`code_names_round_trip` in engine/requests.rs checks each name reads back).
+macro_rules! error_codes {
+    ($($code:ident),* $(,)?) => {
+        /// Every code of docs/API.md's table; the kind follows from the code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($code),*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$code),*];
+        }
+    };
+}
+
+error_codes! {
     InvalidInput,
     Corruption,
     HandleFromOtherBackend,
@@ -50,34 +65,9 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// Every code, beside the enum so that the two change together (`code_names_round_trip`
-    /// in engine/requests.rs checks each name reads back).
-    pub const ALL: [ErrorCode; 17] = {
-        use ErrorCode::*;
-        [
-            InvalidInput,
-            Corruption,
-            HandleFromOtherBackend,
-            RetentionLimitExceeded,
-            Execution,
-            Attempt,
-            LeaseConflict,
-            ExecutionNotActive,
-            StaleLease,
-            LeaseExpired,
-            LeaseRevoked,
-            StreamClosed,
-            Closed,
-            StorageUnavailable,
-            StorageBusy,
-            StorageFull,
-            Io,
-        ]
-    };
-
     /// The code a name from [`ErrorCode::as_str`] stands for.
     pub fn parse(name: &str) -> Option<ErrorCode> {
-        Self::ALL.into_iter().find(|code| code.as_str() == name)
+        Self::ALL.iter().copied().find(|code| code.as_str() == name)
     }
 }
 

@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn code_names_round_trip() {
-        for code in ErrorCode::ALL {
+        for &code in ErrorCode::ALL {
             let back = recorded(stored(&Err(EngineError::new(code, "m")))).unwrap_err();
             assert_eq!(back.code, code);
         }
