@@ -39,10 +39,12 @@ fn not_ours(why: String) -> EngineError {
     )
 }
 
-/// Tables and indexes (name, SQL) as `sqlite_schema` lists them.
+/// Tables and indexes (name, SQL) as `sqlite_schema` lists them, in creation order.
 fn read_schema(conn: &Connection) -> Result<Vec<(String, String)>> {
     let mut stmt = conn
-        .prepare("SELECT name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL")
+        .prepare(
+            "SELECT name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid",
+        )
         .map_err(from_sqlite)?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(from_sqlite)?;
     rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
@@ -189,8 +191,8 @@ pub fn migrate(conn: &Connection) -> Result<()> {
     if current == 0 {
         // An empty database (check_ours let it through): the latest schema in one step, as
         // the migrations would leave it, marked as ours as migration 0006 does.
-        for (_, sql) in snapshot() {
-            tx.execute_batch(&sql).map_err(from_sqlite)?;
+        for (_, sql) in expected_schema(MIGRATIONS.len())?.iter() {
+            tx.execute_batch(sql).map_err(from_sqlite)?;
         }
         tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}")).map_err(from_sqlite)?;
     } else {
@@ -252,11 +254,7 @@ mod tests {
              -- database from it (src/store/migrate.rs).\n",
             MIGRATIONS.len()
         );
-        let mut stmt = conn
-            .prepare("SELECT name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid")
-            .unwrap();
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap() {
-            let (name, sql) = row.unwrap();
+        for (name, sql) in read_schema(&conn).unwrap() {
             text.push_str(&format!("{}{name}\n{sql}\n", ENTRY.trim_start_matches('\n')));
         }
         text

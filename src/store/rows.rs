@@ -205,8 +205,10 @@ mod state {
 /// An attempt row followed by its execution's state columns (`SELECT_ATTEMPT_WITH_STATE`);
 /// the state is `None` when the join found no execution row.
 pub fn attempt_with_state(row: &Row) -> rusqlite::Result<(AttemptRow, Option<ExecState>)> {
+    // Where the state columns start, computed when the crate compiles.
+    const STATE_AT: usize = count(ATTEMPT_COLUMNS);
     let attempt = attempt_row(row)?;
-    let after = |c: Col| Col(c.0 + count(ATTEMPT_COLUMNS), c.1);
+    let after = |c: Col| Col(c.0 + STATE_AT, c.1);
     if row.get_ref(after(state::LIFECYCLE_PHASE).0)? == rusqlite::types::ValueRef::Null {
         return Ok((attempt, None));
     }
