@@ -92,6 +92,9 @@ test("Run demo: frames stream live, the summary's version climbs, executions rea
 test("selecting a row shows its attempts, its stream with the close, and its summary", async () => {
   const failed = executions(page).getByRole("row").filter({ hasText: "failed" });
   await failed.getByRole("button").click();
+  // The detail panel loads the execution before it redraws: until its heading names the failed
+  // execution, the attempt buttons are still those of the row shown before.
+  await page.getByRole("heading", { name: /· ops · failed$/ }).waitFor();
   const attempts = page.getByRole("group", { name: "Attempts" }).getByRole("button");
   assert.deepEqual(await attempts.allTextContents(), ["Attempt 0", "Attempt 1", "Attempt 2"]);
   await attempts.nth(0).click();
