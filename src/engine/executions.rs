@@ -2,7 +2,7 @@
 //! cancel and lease expiry. Each loads rows, applies `lifecycle` transitions and saves them in
 //! one transaction, writing the reference's outbox rows alongside.
 
-use super::fence::{self, Fenced, Purpose};
+use super::fence::{self, Fenced, Live, Purpose};
 use super::lifecycle::{self, LeaseGrant, RECLAIM_CAP};
 use super::token::{self, TokenData};
 use super::validate::{self, MAX_BLOB_BYTES, NAME_MAX, TEXT_MAX};
@@ -119,27 +119,27 @@ impl Engine {
     /// may still `purpose`. The facade asks this when a call's other arguments are unusable,
     /// so that a dead handle is reported as dead whatever else is wrong.
     pub fn check_handle(&self, token_text: &str, purpose: Purpose) -> Result<()> {
-        let token = fence::decode(token_text)?;
+        let token = self.decode_token(token_text)?;
         let now = self.now()?;
-        self.read(|tx| fence::live_attempt(tx, token, now, purpose).map(|_| ()))
+        self.read(|tx| fence::live_attempt(tx, &token, now, purpose).map(|_| ()))
     }
 
     /// Runs a handle operation: decode, then fence and act inside one transaction. `act`
     /// checks its other inputs itself, after the fence: a dead or forged handle is reported
     /// as such (decision 2's order) even when the rest of the call is also wrong. This form
-    /// passes only the live attempt (appends need no more); [`Engine::with_lease`] also loads
-    /// the execution.
+    /// passes only the live attempt and its stream's bookkeeping (appends need no more);
+    /// [`Engine::with_lease`] also loads the execution.
     pub(super) fn with_live_attempt<T>(
         &self,
         token_text: &str,
         purpose: Purpose,
-        act: impl FnOnce(&Tx, AttemptRow, i64, &mut Wakes) -> Result<T>,
+        act: impl FnOnce(&Tx, Live, i64, &mut Wakes) -> Result<T>,
     ) -> Result<T> {
-        let token = fence::decode(token_text)?;
+        let token = self.decode_token(token_text)?;
         let now = self.now()?;
         self.write(|tx, wakes| {
-            let attempt = fence::live_attempt(tx, token, now, purpose)?;
-            act(tx, attempt, now, wakes)
+            let live = fence::live_attempt(tx, &token, now, purpose)?;
+            act(tx, live, now, wakes)
         })
     }
 
@@ -150,8 +150,8 @@ impl Engine {
         purpose: Purpose,
         act: impl FnOnce(&Tx, Fenced, i64, &mut Wakes) -> Result<T>,
     ) -> Result<T> {
-        self.with_live_attempt(token_text, purpose, |tx, attempt, now, wakes| {
-            act(tx, fence::with_execution(tx, attempt)?, now, wakes)
+        self.with_live_attempt(token_text, purpose, |tx, live, now, wakes| {
+            act(tx, fence::with_execution(tx, live.attempt)?, now, wakes)
         })
     }
 

@@ -2,9 +2,9 @@
 //! is ours; the attempt exists; the epoch matches; the attempt is the current, live one; the
 //! lease has not expired. A handle stops working the moment its attempt ends.
 
-use super::token::{self, TokenData};
+use super::token::TokenData;
 use crate::error::{EngineError, ErrorCode, Result};
-use crate::model::{AttemptRow, ExecRow, LifecyclePhase};
+use crate::model::{AttemptRow, ExecRow, FenceRow, LifecyclePhase, StreamMeta};
 use crate::store::Tx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,14 +15,16 @@ pub enum Purpose {
     Append,
 }
 
+/// A live attempt, with its stream's bookkeeping read in the same statement (`None` before the
+/// stream's first frame): an append needs it next.
+pub struct Live {
+    pub attempt: AttemptRow,
+    pub stream: Option<StreamMeta>,
+}
+
 pub struct Fenced {
     pub exec: ExecRow,
     pub attempt: AttemptRow,
-}
-
-/// Decodes a token; done before any transaction opens.
-pub fn decode(token_text: &str) -> Result<TokenData> {
-    token::decode(token_text)
 }
 
 /// A live attempt (from [`live_attempt`]) with its execution's whole row.
@@ -36,13 +38,13 @@ fn missing(id: &crate::model::ExecutionId) -> EngineError {
     EngineError::new(ErrorCode::Execution, format!("execution {id} does not exist"))
 }
 
-/// The whole fence, reading the attempt and only the execution's state columns, in one
-/// statement: what `appendFrame` and the fence-first check need (loading and decoding the whole
-/// execution row was a fifth of an append). Returns the live attempt.
-pub fn live_attempt(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Result<AttemptRow> {
+/// The whole fence, reading the attempt, only the execution's state columns and the stream's
+/// bookkeeping, in one statement: what `appendFrame` and the fence-first check need (loading
+/// and decoding the whole execution row was a fifth of an append). Returns the live attempt.
+pub fn live_attempt(tx: &Tx, token: &TokenData, now: i64, purpose: Purpose) -> Result<Live> {
     let id = token.execution_id;
     let index = token.attempt_index;
-    let (attempt, state) = tx.attempt_with_state(&id, index)?.ok_or_else(|| {
+    let FenceRow { attempt, state, stream } = tx.fence_row(&id, index)?.ok_or_else(|| {
         EngineError::new(ErrorCode::Attempt, format!("attempt {index} of execution {id} does not exist"))
     })?;
     if attempt.lease_epoch != token.lease_epoch {
@@ -74,7 +76,7 @@ pub fn live_attempt(tx: &Tx, token: TokenData, now: i64, purpose: Purpose) -> Re
         });
     }
     match attempt.lease_expires_at_ms {
-        Some(at) if at > now => Ok(attempt),
+        Some(at) if at > now => Ok(Live { attempt, stream }),
         at => Err(EngineError::new(
             ErrorCode::LeaseExpired,
             format!(

@@ -31,6 +31,8 @@ use crate::error::{EngineError, ErrorCode, Result};
 use crate::host::Host;
 use crate::store::{Store, Tx};
 use std::cell::RefCell;
+use std::rc::Rc;
+use token::TokenData;
 
 /// The most rows one baseline run inserts (a bad count must not hang a page).
 const MAX_BASELINE_ROWS: f64 = 100_000.0;
@@ -41,6 +43,8 @@ pub struct Engine {
     notifier: Notifier,
     /// While a [`Engine::group`] runs: the wakeups its writes caused, fired at its commit.
     group: RefCell<Option<Vec<Topic>>>,
+    /// The last token decoded, with its text: a worker passes the same handle call after call.
+    last_token: RefCell<Option<(String, Rc<TokenData>)>>,
 }
 
 /// Topics whose waiters must hear about a committed change.
@@ -62,6 +66,7 @@ impl Engine {
             host,
             notifier: Notifier::default(),
             group: RefCell::new(None),
+            last_token: RefCell::new(None),
         }
     }
 
@@ -82,6 +87,19 @@ impl Engine {
         let mut bytes = [0u8; 16];
         self.host.random_bytes(&mut bytes);
         bytes
+    }
+
+    /// Decodes a handle token, reusing the last decoding when the text is the same. Only the
+    /// decoding is reused: the fence still reads the attempt on every call.
+    pub(crate) fn decode_token(&self, text: &str) -> Result<Rc<TokenData>> {
+        if let Some((last, data)) = self.last_token.borrow().as_ref() {
+            if last == text {
+                return Ok(Rc::clone(data));
+            }
+        }
+        let data = Rc::new(token::decode(text)?);
+        *self.last_token.borrow_mut() = Some((text.to_owned(), Rc::clone(&data)));
+        Ok(data)
     }
 
     fn closed() -> EngineError {

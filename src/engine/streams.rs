@@ -13,11 +13,11 @@ use serde_json::{json, Value};
 
 impl Engine {
     pub fn append_frame(&self, token: &str, spec: &FrameSpec) -> Result<AppendResult> {
-        self.with_live_attempt(token, Purpose::Append, |tx, attempt, now, wakes| {
+        self.with_live_attempt(token, Purpose::Append, |tx, live, now, wakes| {
             let patch = check_frame(spec)?;
             let fields_json = frame_fields_json(spec)?;
-            let key = (attempt.execution_id, attempt.attempt_index);
-            let appended = append(tx, &key, spec, &fields_json, patch.as_ref(), now)?;
+            let key = (live.attempt.execution_id, live.attempt.attempt_index);
+            let appended = append(tx, &key, live.stream, spec, &fields_json, patch.as_ref(), now)?;
             wakes.add(Topic::Stream(key));
             Ok(appended)
         })
@@ -131,15 +131,17 @@ pub(crate) fn next_id(meta: &StreamMeta, now: i64) -> Result<(i64, i64)> {
     Ok((ts, if ts == 0 { seq.max(1) } else { seq }))
 }
 
+/// Appends one frame to the stream `key`, whose bookkeeping `stored` the fence has just read.
 fn append(
     tx: &Tx,
     key: &StreamKey,
+    stored: Option<StreamMeta>,
     spec: &FrameSpec,
     fields_json: &str,
     patch: Option<&Value>,
     now: i64,
 ) -> Result<AppendResult> {
-    let mut meta = tx.stream_meta(key)?.unwrap_or_else(|| StreamMeta { last_seq: -1, ..Default::default() });
+    let mut meta = stored.unwrap_or_else(|| StreamMeta { last_seq: -1, ..Default::default() });
     if meta.closed_at_ms.is_some() {
         // The fence refuses appends to ended attempts; markers on a live attempt mean the rows
         // disagree, and the markers win.

@@ -203,15 +203,38 @@ pub fn execution_id(v: &JsValue) -> Result<String> {
 
 /// The token of a handle object (or a bare token string).
 pub fn handle_token(v: &JsValue) -> Result<String> {
-    if let Some(s) = v.as_string() {
-        return Ok(s);
+    if v.is_string() {
+        return Ok(token_text(v));
     }
     if v.is_null() || v.is_undefined() {
         return Err(wrong("handle", "a Handle returned by claim()", v));
     }
     let opts = Opts::new(v, "handle").map_err(|_| wrong("handle", "a Handle returned by claim()", v))?;
-    opts.string("token")?
-        .ok_or_else(|| EngineError::invalid("handle.token is missing: pass the Handle returned by claim()"))
+    match opts.present("token")? {
+        Some(t) if t.is_string() => Ok(token_text(&t)),
+        Some(t) => Err(wrong(&opts.path("token"), "a string", &t)),
+        None => Err(EngineError::invalid("handle.token is missing: pass the Handle returned by claim()")),
+    }
+}
+
+/// The text of a token string. A worker passes the same token call after call, and copying its
+/// ~200 characters out of JS each time was ~6 % of an append (BENCHMARKS.md, round 3), so the
+/// last one is kept with its JS string; any other string (JS `!==`) is copied afresh.
+fn token_text(js: &JsValue) -> String {
+    thread_local! {
+        static LAST: RefCell<Option<(JsValue, String)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((seen, text)) = last.as_ref() {
+            if seen == js {
+                return text.clone();
+            }
+        }
+        let text = js.as_string().unwrap_or_default();
+        *last = Some((js.clone(), text.clone()));
+        text
+    })
 }
 
 fn retry_policy(opts: &Opts) -> Result<RetryPolicy> {

@@ -14,6 +14,15 @@ pub struct ExecState {
     pub public_state: PublicState,
 }
 
+/// What the fence reads in one statement: the attempt, its execution's state (`None` when the
+/// execution row is missing) and its stream's bookkeeping (`None` before the first frame).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FenceRow {
+    pub attempt: AttemptRow,
+    pub state: Option<ExecState>,
+    pub stream: Option<StreamMeta>,
+}
+
 /// One `ff_exec_core` row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecRow {

@@ -5,6 +5,7 @@
 use super::sql::{ATTEMPT_COLUMNS, EXEC_COLUMNS, EXEC_STATE_COLUMNS, STREAM_META_COLUMNS};
 use crate::error::{EngineError, ErrorCode};
 use crate::model::*;
+use rusqlite::types::ValueRef;
 use rusqlite::{Row, RowIndex};
 use serde_json::Value;
 
@@ -202,22 +203,31 @@ mod state {
     pub const PUBLIC_STATE: Col = col(EXEC_STATE_COLUMNS, "public_state");
 }
 
-/// An attempt row followed by its execution's state columns (`SELECT_ATTEMPT_WITH_STATE`);
-/// the state is `None` when the join found no execution row.
-pub fn attempt_with_state(row: &Row) -> rusqlite::Result<(AttemptRow, Option<ExecState>)> {
-    // Where the state columns start, computed when the crate compiles.
+/// An attempt row, then its execution's state columns, then its stream's bookkeeping
+/// (`SELECT_FENCE`); the state is `None` when the join found no execution row, the bookkeeping
+/// when the stream has none yet.
+pub fn fence_row(row: &Row) -> rusqlite::Result<FenceRow> {
+    // Where the state and the bookkeeping columns start, computed when the crate compiles.
     const STATE_AT: usize = count(ATTEMPT_COLUMNS);
+    const STREAM_AT: usize = STATE_AT + count(EXEC_STATE_COLUMNS);
     let attempt = attempt_row(row)?;
     let after = |c: Col| Col(c.0 + STATE_AT, c.1);
-    if row.get_ref(after(state::LIFECYCLE_PHASE).0)? == rusqlite::types::ValueRef::Null {
-        return Ok((attempt, None));
-    }
-    let state = ExecState {
-        phase: literal(row, after(state::LIFECYCLE_PHASE), LifecyclePhase::parse)?,
-        attempt_index: int(row, after(state::ATTEMPT_INDEX))?,
-        public_state: literal(row, after(state::PUBLIC_STATE), PublicState::parse)?,
+    let state = if row.get_ref(after(state::LIFECYCLE_PHASE).0)? == ValueRef::Null {
+        None
+    } else {
+        Some(ExecState {
+            phase: literal(row, after(state::LIFECYCLE_PHASE), LifecyclePhase::parse)?,
+            attempt_index: int(row, after(state::ATTEMPT_INDEX))?,
+            public_state: literal(row, after(state::PUBLIC_STATE), PublicState::parse)?,
+        })
     };
-    Ok((attempt, Some(state)))
+    // frame_count is NOT NULL in a bookkeeping row: NULL here means the join found none.
+    let stream = if row.get_ref(STREAM_AT + M::FRAME_COUNT.0)? == ValueRef::Null {
+        None
+    } else {
+        Some(stream_meta_at(row, STREAM_AT)?)
+    };
+    Ok(FenceRow { attempt, state, stream })
 }
 
 /// An execution row of a `listExecutions` page, with its position (the rowid).
@@ -272,16 +282,22 @@ mod m {
 use m as M;
 
 pub fn stream_meta(row: &Row) -> rusqlite::Result<StreamMeta> {
+    stream_meta_at(row, 0)
+}
+
+/// A stream's bookkeeping from the row's columns starting at `at`.
+fn stream_meta_at(row: &Row, at: usize) -> rusqlite::Result<StreamMeta> {
+    let c = |c: Col| Col(c.0 + at, c.1);
     let meta = StreamMeta {
-        ema_rate_hz: row.get(M::EMA_RATE_HZ.index())?,
-        last_append_ts_ms: row.get(M::LAST_APPEND_TS_MS.index())?,
-        maxlen_applied_last: row.get(M::MAXLEN_APPLIED_LAST.index())?,
-        last_ts_ms: row.get(M::LAST_TS_MS.index())?,
-        last_seq: row.get(M::LAST_SEQ.index())?,
-        frame_count: int(row, M::FRAME_COUNT)?,
-        best_effort_count: int(row, M::BEST_EFFORT_COUNT)?,
-        closed_at_ms: row.get(M::CLOSED_AT_MS.index())?,
-        closed_reason: row.get(M::CLOSED_REASON.index())?,
+        ema_rate_hz: row.get(c(M::EMA_RATE_HZ).0)?,
+        last_append_ts_ms: row.get(c(M::LAST_APPEND_TS_MS).0)?,
+        maxlen_applied_last: row.get(c(M::MAXLEN_APPLIED_LAST).0)?,
+        last_ts_ms: row.get(c(M::LAST_TS_MS).0)?,
+        last_seq: row.get(c(M::LAST_SEQ).0)?,
+        frame_count: int(row, c(M::FRAME_COUNT))?,
+        best_effort_count: int(row, c(M::BEST_EFFORT_COUNT))?,
+        closed_at_ms: row.get(c(M::CLOSED_AT_MS).0)?,
+        closed_reason: row.get(c(M::CLOSED_REASON).0)?,
     };
     if meta.last_ts_ms < 0 || meta.last_seq < -1 || meta.best_effort_count > meta.frame_count {
         return Err(corrupt("stream bookkeeping", format!("{meta:?}")));

@@ -85,7 +85,7 @@ pub const LIST_EXECUTIONS_IN_LANE: &str = concat!(
 pub const SELECT_EXECUTION_IDS_AFTER: &str = "SELECT execution_id FROM ff_exec_core \
      WHERE partition_key = 0 AND execution_id > ?1 ORDER BY execution_id LIMIT ?2";
 
-/// The state columns of one execution, in the order `rows::attempt_with_state` decodes them: what the
+/// The state columns of one execution, in the order `rows::fence_row` decodes them: what the
 /// fence needs.
 macro_rules! exec_state_columns {
     () => {
@@ -95,15 +95,19 @@ macro_rules! exec_state_columns {
 pub const EXEC_STATE_COLUMNS: &str = exec_state_columns!();
 
 /// The fence's one read: an attempt's columns, then its execution's state columns (NULL when
-/// the execution row is missing), as `rows::attempt_with_state` decodes them. Two one-row
-/// lookups joined, so every handle call runs one statement for them instead of two.
-pub const SELECT_ATTEMPT_WITH_STATE: &str = concat!(
-    "SELECT a.*, e.* FROM (SELECT ",
+/// the execution row is missing), then its stream's bookkeeping (NULL before the first frame),
+/// as `rows::fence_row` decodes them. Three one-row lookups joined, so a handle call runs one
+/// statement for them, and an append has what it needs for the frame's id without another.
+pub const SELECT_FENCE: &str = concat!(
+    "SELECT a.*, e.*, m.* FROM (SELECT ",
     attempt_columns!(),
     " FROM ff_attempt WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2) a \
      LEFT JOIN (SELECT ",
     exec_state_columns!(),
-    " FROM ff_exec_core WHERE partition_key = 0 AND execution_id = ?1) e ON 1"
+    " FROM ff_exec_core WHERE partition_key = 0 AND execution_id = ?1) e ON 1 \
+     LEFT JOIN (SELECT ",
+    stream_meta_columns!(),
+    " FROM ff_stream_meta WHERE partition_key = 0 AND execution_id = ?1 AND attempt_index = ?2) m ON 1"
 );
 
 /// Loads one execution by id.

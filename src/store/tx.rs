@@ -96,15 +96,11 @@ impl<'a> Tx<'a> {
         stmt.query_row(params![id.as_bytes().as_slice()], rows::exec_row).optional().map_err(from_sqlite)
     }
 
-    /// One attempt, with its execution's state columns when the execution row exists (the
-    /// fence's read).
-    pub fn attempt_with_state(
-        &self,
-        id: &ExecutionId,
-        index: u32,
-    ) -> Result<Option<(AttemptRow, Option<ExecState>)>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_ATTEMPT_WITH_STATE).map_err(from_sqlite)?;
-        stmt.query_row(params![id.as_bytes().as_slice(), index], rows::attempt_with_state)
+    /// One attempt, with its execution's state and its stream's bookkeeping where they exist
+    /// (the fence's read).
+    pub fn fence_row(&self, id: &ExecutionId, index: u32) -> Result<Option<FenceRow>> {
+        let mut stmt = self.conn.prepare_cached(sql::SELECT_FENCE).map_err(from_sqlite)?;
+        stmt.query_row(params![id.as_bytes().as_slice(), index], rows::fence_row)
             .optional()
             .map_err(from_sqlite)
     }
