@@ -173,6 +173,26 @@ fn forged_and_truncated_tokens_are_validation_errors() {
 }
 
 #[test]
+fn tokens_in_turn_are_each_decoded_as_themselves() {
+    // The engine keeps the last decoding: alternating, forged and refused tokens must each
+    // still be judged on their own text.
+    let f = fixture();
+    f.create_default();
+    f.create_default();
+    let (a, b) = (f.claim(), f.claim());
+    let forged = forge_epoch(&a, 7);
+    for _ in 0..2 {
+        f.engine.renew(&a.token).unwrap();
+        assert_eq!(code(f.engine.renew(&forged)), "lease_conflict");
+        assert_eq!(code(f.engine.renew("%%%")), "corruption");
+        f.engine.renew(&b.token).unwrap();
+    }
+    f.engine.complete(&a.token, None).unwrap();
+    assert_eq!(code(f.engine.renew(&a.token)), "execution_not_active");
+    f.engine.renew(&b.token).unwrap();
+}
+
+#[test]
 fn fail_transient_schedules_retry_and_reruns_runnable() {
     let f = fixture();
     let id = f.create_default();

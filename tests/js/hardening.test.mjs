@@ -148,3 +148,30 @@ test("errors are real FlowFabricError instances, not look-alikes", async () => {
   const lookalike = Object.assign(new Error("x"), { name: "FlowFabricError" });
   assert.ok(!(lookalike instanceof FlowFabricError));
 });
+
+test("the last token is reused only while the same token comes back, and the fence still runs", async () => {
+  const ff = await open();
+  await ff.createExecution({ lane: "t" });
+  await ff.createExecution({ lane: "t" });
+  const a = await ff.claim({ lane: "t", workerId: "w", leaseTtlMs: 60_000 });
+  const b = await ff.claim({ lane: "t", workerId: "w", leaseTtlMs: 60_000 });
+  await ff.appendFrame(a, { payload: "a1" });
+  await ff.appendFrame(b, { payload: "b1" });
+  await ff.appendFrame(a, { payload: "a2" });
+  // The call follows the token, whatever object carries it and whenever it changes.
+  const carrier = { ...a };
+  await ff.appendFrame(carrier, { payload: "a3" });
+  carrier.token = b.token;
+  await ff.appendFrame(carrier, { payload: "b2" });
+  await ff.appendFrame(b.token, { payload: "b3" });
+  const payloads = async (h) => (await ff.readStream(h.executionId, h.attemptIndex)).frames.map((f) => f.fields.payload);
+  assert.deepEqual(await payloads(a), ["a1", "a2", "a3"]);
+  assert.deepEqual(await payloads(b), ["b1", "b2", "b3"]);
+  // The token used last, once its attempt has ended, is refused: only its decoding was kept.
+  await ff.appendFrame(a, { payload: "a4" });
+  await ff.complete(a);
+  const error = await ff.appendFrame(a, { payload: "a5" }).catch((e) => e);
+  assert.ok(error instanceof FlowFabricError, String(error));
+  assert.equal(error.code, "stream_closed");
+  assert.deepEqual(await payloads(a), ["a1", "a2", "a3", "a4"]);
+});
