@@ -1,7 +1,7 @@
 // The selected execution: its attempts, the chosen attempt's live "Stream" (a tail) and
 // "Summary", and "Cancel". The stream view renders at most MAX_ROWS frames, batched once per
 // animation frame, so a 100,000-frame stream stays cheap to watch.
-import { el, shortId } from "./format.js";
+import { el, frameTime, shortId } from "./format.js";
 
 const MAX_ROWS = 400;
 const $ = (id) => document.getElementById(id);
@@ -146,9 +146,11 @@ function frameRow(frame) {
   const { fields } = frame;
   const payload = fields.encoding === "base64"
     ? el("span", { class: "payload binary", text: `binary, ${Math.floor((fields.payload.length * 3) / 4)} bytes (base64 ${fields.payload.slice(0, 24)}…)` })
-    : el("span", { class: "payload", text: fields.payload });
+    : frame.mode === "summary"
+      ? el("span", { class: "payload one-line", text: fields.payload, title: fields.payload })
+      : el("span", { class: "payload", text: fields.payload });
   return el("div", { class: "frame" },
-    el("span", { class: "id", text: frame.id }),
+    el("span", { class: "id", text: frameTime(frame.id), title: `frame ${frame.id}` }),
     el("span", { class: "kind", text: fields.frame_type }),
     el("span", { class: `mode-${frame.mode}`, text: frame.mode }),
     payload);

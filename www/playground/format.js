@@ -5,6 +5,15 @@ export const STATES = ["waiting", "delayed", "active", "completed", "failed", "c
 /** The first 8 hex digits of an execution id's uuid: enough to tell executions apart here. */
 export const shortId = (executionId) => executionId.slice("{fp:0}:".length, "{fp:0}:".length + 8);
 
+/** A frame id (`<ms>-<seq>`) as the local time it was written, to the millisecond, with its
+ * sequence number when several frames share that millisecond. */
+export function frameTime(id) {
+  const [ms, seq] = id.split("-").map(Number);
+  const time = new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  const millis = String(ms % 1000).padStart(3, "0");
+  return `${time}.${millis}${seq > 0 ? ` #${seq}` : ""}`;
+}
+
 /** A state shown with colour and with its name. */
 export function badge(state) {
   const span = document.createElement("span");
