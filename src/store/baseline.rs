@@ -4,7 +4,6 @@
 
 use super::{sql, Store};
 use crate::error::Result;
-use crate::store::errors::from_sqlite;
 use rusqlite::params;
 
 /// The row each transaction inserts: 100 bytes, the benchmark's frame payload.
@@ -13,13 +12,10 @@ const BODY: [u8; 100] = [b'x'; 100];
 impl Store {
     /// Runs `count` transactions of one 100-byte `INSERT` each. The caller times it.
     pub fn raw_inserts(&self, count: u32) -> Result<()> {
-        self.write(|tx| tx.conn.execute(sql::CREATE_BENCH_RAW, []).map(drop).map_err(from_sqlite))?;
+        self.write(|tx| tx.exec_one(sql::CREATE_BENCH_RAW, []).map(drop))?;
         for _ in 0..count {
-            self.write(|tx| {
-                let mut insert = tx.conn.prepare_cached(sql::INSERT_BENCH_RAW).map_err(from_sqlite)?;
-                insert.execute(params![&BODY[..]]).map(drop).map_err(from_sqlite)
-            })?;
+            self.write(|tx| tx.exec_one(sql::INSERT_BENCH_RAW, params![&BODY[..]]).map(drop))?;
         }
-        self.write(|tx| tx.conn.execute(sql::DROP_BENCH_RAW, []).map(drop).map_err(from_sqlite))
+        self.write(|tx| tx.exec_one(sql::DROP_BENCH_RAW, []).map(drop))
     }
 }

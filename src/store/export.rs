@@ -193,16 +193,17 @@ fn literal<T>(row: &Row, col: &str, parse: fn(&str) -> Result<T>) -> rusqlite::R
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
-impl Tx<'_> {
+impl Tx<'_, '_> {
     fn all<T>(
         &self,
-        sql: &str,
+        sql: &'static str,
         p: impl rusqlite::Params,
         f: impl FnMut(&Row) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>> {
-        let mut stmt = self.conn.prepare(sql).map_err(from_sqlite)?;
-        let rows = stmt.query_map(p, f).map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.with(sql, |stmt| {
+            let rows = stmt.query_map(p, f).map_err(from_sqlite)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        })
     }
 
     pub fn export_executions(&self) -> Result<Vec<ExecRow>> {
@@ -256,11 +257,10 @@ impl Tx<'_> {
 
     /// (frames [`Tx::export_frames`] yields, best-effort frames left out as expired at `now`).
     pub fn count_frames(&self, now: i64) -> Result<(u64, u64)> {
-        self.conn
-            .query_row(COUNT_FRAMES, params![now], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
-            })
-            .map_err(from_sqlite)
+        self.with(COUNT_FRAMES, |stmt| {
+            stmt.query_row(params![now], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))
+                .map_err(from_sqlite)
+        })
     }
 
     pub fn export_summaries(&self) -> Result<Vec<(StreamKey, Summary)>> {

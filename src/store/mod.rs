@@ -15,6 +15,7 @@ mod errors;
 pub mod export;
 mod migrate;
 mod rows;
+mod statements;
 pub mod storage;
 mod tx;
 mod tx_events;
@@ -31,39 +32,50 @@ use crate::error::{EngineError, ErrorCode, Result};
 use errors::from_sqlite;
 use rusqlite::config::DbConfig;
 use rusqlite::Connection;
+use statements::Statements;
 use std::any::Any;
 use std::rc::Rc;
 
+self_cell::self_cell!(
+    /// The connection and the statements prepared on it, which borrow it: the statements are
+    /// finalized first when it drops, then the connection closes.
+    struct Db {
+        owner: Connection,
+        #[not_covariant]
+        dependent: Statements,
+    }
+);
+
 /// A transaction or savepoint in progress: `finish` ends it (COMMIT, RELEASE); dropped
-/// unfinished, or when finishing fails, it is undone. Its statements go through the statement
-/// cache like every other, where rusqlite's `Transaction` and `execute_batch` parse `BEGIN`
-/// and `COMMIT` anew on every call (a tenth of an append's time). rusqlite's `Savepoint`
-/// needs `&mut Connection`, which a group's open transaction holds, hence savepoints too.
-struct Scope<'a> {
-    conn: &'a Connection,
+/// unfinished, or when finishing fails, it is undone. Its statements are prepared once like
+/// every other, where rusqlite's `Transaction` and `execute_batch` parse `BEGIN` and `COMMIT`
+/// anew on every call (a tenth of an append's time). rusqlite's `Savepoint` needs
+/// `&mut Connection`, which a group's open transaction holds, hence savepoints too.
+struct Scope<'a, 'c> {
+    statements: &'a Statements<'c>,
     finish: &'static str,
     undo: &'static [&'static str],
     done: bool,
 }
 
-/// Runs one statement without parameters or rows, prepared once per connection.
-fn run(conn: &Connection, sql: &str) -> Result<()> {
-    conn.prepare_cached(sql).and_then(|mut statement| statement.execute([])).map(drop).map_err(from_sqlite)
+/// Runs one statement without parameters or rows.
+fn run(statements: &Statements, sql: &'static str) -> Result<()> {
+    statements.with(sql, |statement| statement.execute([]).map(drop).map_err(from_sqlite))
 }
 
-impl<'a> Scope<'a> {
-    fn write(conn: &'a Connection) -> Result<Self> {
-        Self::open(conn, "BEGIN IMMEDIATE", "COMMIT", &["ROLLBACK"])
+impl<'a, 'c> Scope<'a, 'c> {
+    fn write(statements: &'a Statements<'c>) -> Result<Self> {
+        Self::open(statements, "BEGIN IMMEDIATE", "COMMIT", &["ROLLBACK"])
     }
 
     /// A snapshot for reads: never finished, so always rolled back (it changed nothing).
-    fn read(conn: &'a Connection) -> Result<Self> {
-        Self::open(conn, "BEGIN DEFERRED", "COMMIT", &["ROLLBACK"])
+    fn read(statements: &'a Statements<'c>) -> Result<Self> {
+        Self::open(statements, "BEGIN DEFERRED", "COMMIT", &["ROLLBACK"])
     }
 
-    fn savepoint(conn: &'a Connection) -> Result<Self> {
+    fn savepoint(statements: &'a Statements<'c>) -> Result<Self> {
         Self::open(
-            conn,
+            statements,
             "SAVEPOINT ff_write",
             "RELEASE ff_write",
             &["ROLLBACK TO ff_write", "RELEASE ff_write"],
@@ -71,36 +83,37 @@ impl<'a> Scope<'a> {
     }
 
     fn open(
-        conn: &'a Connection,
-        begin: &str,
+        statements: &'a Statements<'c>,
+        begin: &'static str,
         finish: &'static str,
         undo: &'static [&'static str],
     ) -> Result<Self> {
-        run(conn, begin)?;
-        Ok(Scope { conn, finish, undo, done: false })
+        run(statements, begin)?;
+        Ok(Scope { statements, finish, undo, done: false })
     }
 
     fn finish(mut self) -> Result<()> {
-        run(self.conn, self.finish)?;
+        run(self.statements, self.finish)?;
         self.done = true;
         Ok(())
     }
 }
 
-impl Drop for Scope<'_> {
+impl Drop for Scope<'_, '_> {
     fn drop(&mut self) {
         if !self.done {
             for sql in self.undo {
-                let _ = run(self.conn, sql);
+                let _ = run(self.statements, sql);
             }
         }
     }
 }
 
 pub struct Store {
-    conn: Connection,
+    /// `None` only while [`Store::export_image`] has the connection to itself.
+    db: Option<Db>,
     /// What the storage backend holds while the database is open (the OPFS pool): released
-    /// when the store drops, after `conn` (fields drop in declaration order).
+    /// when the store drops, after `db` (fields drop in declaration order).
     _hold: Option<Box<dyn Any>>,
     kind: &'static str,
     location: StorageSpec,
@@ -108,7 +121,27 @@ pub struct Store {
     atomic: Option<Rc<dyn storage::Atomic>>,
 }
 
+impl Db {
+    fn holding(conn: Connection) -> Db {
+        Db::new(conn, |conn| Statements::new(conn))
+    }
+}
+
+fn closed() -> EngineError {
+    EngineError::new(ErrorCode::Closed, "the database is closed")
+}
+
+/// The main database as a standard SQLite file's bytes, and the connection back.
+fn copy_file(mut conn: Connection) -> (Connection, Result<Vec<u8>>) {
+    let copied = conn.serialize(rusqlite::MAIN_DB).map(|data| data.to_vec()).map_err(from_sqlite);
+    (conn, copied)
+}
+
 impl Store {
+    fn db(&self) -> Result<&Db> {
+        self.db.as_ref().ok_or_else(closed)
+    }
+
     /// Opens (creating if needed) the database `spec` describes and brings its schema up to
     /// date.
     pub async fn open(spec: StorageSpec) -> Result<Store> {
@@ -151,16 +184,16 @@ impl Store {
         atomic: Option<Rc<dyn storage::Atomic>>,
     ) -> Result<Store> {
         // Built first, so that a failure below drops the connection before the hold.
-        let store = Store { conn, _hold: hold, kind, location, atomic };
-        if store.conn.is_readonly(rusqlite::MAIN_DB).map_err(from_sqlite)? {
+        let store = Store { db: Some(Db::holding(conn)), _hold: hold, kind, location, atomic };
+        let conn = store.db()?.borrow_owner();
+        if conn.is_readonly(rusqlite::MAIN_DB).map_err(from_sqlite)? {
             return Err(storage::read_only(&format!("the {kind} database"), None));
         }
-        store.conn.execute_batch("PRAGMA foreign_keys = OFF;").map_err(from_sqlite)?;
-        // Plans chosen once per statement: otherwise SQLite re-prepares a cached statement
+        conn.execute_batch("PRAGMA foreign_keys = OFF;").map_err(from_sqlite)?;
+        // Plans chosen once per statement: otherwise SQLite re-prepares a held statement
         // whenever some bound values change (for claims, the clock), a third of a claim's time.
-        store.conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(from_sqlite)?;
-        store.conn.set_prepared_statement_cache_capacity(64);
-        store.atomically(|| migrate::migrate(&store.conn))?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(from_sqlite)?;
+        store.atomically(|| migrate::migrate(conn))?;
         Ok(store)
     }
 
@@ -173,14 +206,20 @@ impl Store {
     /// transaction that is already open (a group commit), `f` runs in a savepoint of it
     /// instead: its failure undoes only itself, and it commits with the group.
     pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        if !self.conn.is_autocommit() {
-            return self.nested(f);
-        }
-        self.atomically(|| {
-            let scope = Scope::write(&self.conn)?;
-            let value = f(&Tx::new(&self.conn))?;
-            scope.finish()?;
-            Ok(value)
+        self.db()?.with_dependent(|conn, statements| {
+            if !conn.is_autocommit() {
+                // One savepoint inside the open transaction.
+                let savepoint = Scope::savepoint(statements)?;
+                let value = f(&Tx::new(statements))?;
+                savepoint.finish()?;
+                return Ok(value);
+            }
+            self.atomically(|| {
+                let scope = Scope::write(statements)?;
+                let value = f(&Tx::new(statements))?;
+                scope.finish()?;
+                Ok(value)
+            })
         })
     }
 
@@ -196,24 +235,23 @@ impl Store {
     /// Runs `f` in a read transaction, so that its several statements see one snapshot (inside
     /// an open transaction, in that one).
     pub fn read<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        if !self.conn.is_autocommit() {
-            return f(&Tx::new(&self.conn));
-        }
-        let _snapshot = Scope::read(&self.conn)?;
-        f(&Tx::new(&self.conn))
-    }
-
-    /// One savepoint inside the open transaction.
-    fn nested<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
-        let savepoint = Scope::savepoint(&self.conn)?;
-        let value = f(&Tx::new(&self.conn))?;
-        savepoint.finish()?;
-        Ok(value)
+        self.db()?.with_dependent(|conn, statements| {
+            if !conn.is_autocommit() {
+                return f(&Tx::new(statements));
+            }
+            let _snapshot = Scope::read(statements)?;
+            f(&Tx::new(statements))
+        })
     }
 
     /// The whole database as a standard SQLite file.
     pub fn export_image(&mut self) -> Result<Vec<u8>> {
-        let mut data = self.conn.serialize(rusqlite::MAIN_DB).map_err(from_sqlite)?.to_vec();
+        // rusqlite copies the file through `&mut Connection`, which the held statements borrow:
+        // they are let go for the copy, and prepared again when next used.
+        let conn = self.db.take().ok_or_else(closed)?.into_owner();
+        let (conn, copied) = copy_file(conn);
+        self.db = Some(Db::holding(conn));
+        let mut data = copied?;
         // A WAL database (OPFS) says so in its header (file format bytes 18 and 19 = 2). The
         // copy holds every committed page and has no WAL beside it: mark it a rollback-journal
         // file, which every SQLite (and `open({ image })`, which cannot open WAL) reads.

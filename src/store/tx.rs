@@ -2,23 +2,33 @@
 //! attempts here, streams in `tx_streams.rs`, the outboxes in `tx_events.rs`.
 
 use super::errors::from_sqlite;
+use super::statements::Statements;
 use super::{rows, sql};
 use crate::error::Result;
 use crate::model::*;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension, Statement};
 
-pub struct Tx<'a> {
-    pub(super) conn: &'a Connection,
+/// A transaction in progress, as [`super::Store`] lends it: `'c` is the connection's lifetime.
+pub struct Tx<'a, 'c> {
+    pub(super) statements: &'a Statements<'c>,
 }
 
-impl<'a> Tx<'a> {
-    pub(super) fn new(conn: &'a Connection) -> Self {
-        Tx { conn }
+impl<'a, 'c> Tx<'a, 'c> {
+    pub(super) fn new(statements: &'a Statements<'c>) -> Self {
+        Tx { statements }
     }
 
-    pub(super) fn exec_one(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(from_sqlite)?;
-        stmt.execute(params).map_err(from_sqlite)
+    /// Runs `f` with the prepared statement for `sql` (held for the connection's lifetime).
+    pub(super) fn with<T>(
+        &self,
+        sql: &'static str,
+        f: impl FnOnce(&mut Statement<'c>) -> Result<T>,
+    ) -> Result<T> {
+        self.statements.with(sql, f)
+    }
+
+    pub(super) fn exec_one(&self, sql: &'static str, params: impl rusqlite::Params) -> Result<usize> {
+        self.with(sql, |stmt| stmt.execute(params).map_err(from_sqlite))
     }
 
     // ---- executions ----
@@ -92,17 +102,19 @@ impl<'a> Tx<'a> {
     }
 
     pub fn exec(&self, id: &ExecutionId) -> Result<Option<ExecRow>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_EXEC).map_err(from_sqlite)?;
-        stmt.query_row(params![id.as_bytes().as_slice()], rows::exec_row).optional().map_err(from_sqlite)
+        self.with(sql::SELECT_EXEC, |stmt| {
+            stmt.query_row(params![id.as_bytes().as_slice()], rows::exec_row).optional().map_err(from_sqlite)
+        })
     }
 
     /// One attempt, with its execution's state and its stream's bookkeeping where they exist
     /// (the fence's read).
     pub fn fence_row(&self, id: &ExecutionId, index: u32) -> Result<Option<FenceRow>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_FENCE).map_err(from_sqlite)?;
-        stmt.query_row(params![id.as_bytes().as_slice(), index], rows::fence_row)
-            .optional()
-            .map_err(from_sqlite)
+        self.with(sql::SELECT_FENCE, |stmt| {
+            stmt.query_row(params![id.as_bytes().as_slice(), index], rows::fence_row)
+                .optional()
+                .map_err(from_sqlite)
+        })
     }
 
     /// The execution `claim` should take next, if any.
@@ -115,17 +127,19 @@ impl<'a> Tx<'a> {
             caps.push_str(cap);
             caps.push('\u{1f}');
         }
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_CLAIM_CANDIDATE).map_err(from_sqlite)?;
-        stmt.query_row(params![lane, now, caps], rows::exec_row).optional().map_err(from_sqlite)
+        self.with(sql::SELECT_CLAIM_CANDIDATE, |stmt| {
+            stmt.query_row(params![lane, now, caps], rows::exec_row).optional().map_err(from_sqlite)
+        })
     }
 
     // ---- attempts and leases ----
 
     pub fn attempt(&self, id: &ExecutionId, index: u32) -> Result<Option<AttemptRow>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_ATTEMPT).map_err(from_sqlite)?;
-        stmt.query_row(params![id.as_bytes().as_slice(), index], rows::attempt_row)
-            .optional()
-            .map_err(from_sqlite)
+        self.with(sql::SELECT_ATTEMPT, |stmt| {
+            stmt.query_row(params![id.as_bytes().as_slice(), index], rows::attempt_row)
+                .optional()
+                .map_err(from_sqlite)
+        })
     }
 
     pub fn upsert_attempt(&self, a: &AttemptRow) -> Result<()> {
@@ -149,20 +163,23 @@ impl<'a> Tx<'a> {
 
     /// When the next live lease runs out, if any lease is live.
     pub fn next_lease_expiry(&self) -> Result<Option<i64>> {
-        self.conn.query_row(sql::SELECT_NEXT_LEASE_EXPIRY, [], |r| r.get(0)).map_err(from_sqlite)
+        self.with(sql::SELECT_NEXT_LEASE_EXPIRY, |stmt| stmt.query_row([], |r| r.get(0)).map_err(from_sqlite))
     }
 
     /// (execution, attempt index) of every live lease that has run out at `now`.
     pub fn expired_leases(&self, now: i64) -> Result<Vec<StreamKey>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_EXPIRED_LEASES).map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(params![now], |r| Ok((rows::execution_id(r, "execution_id")?, r.get::<_, u32>(1)?)))
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.with(sql::SELECT_EXPIRED_LEASES, |stmt| {
+            let rows = stmt
+                .query_map(params![now], |r| {
+                    Ok((rows::execution_id(r, "execution_id")?, r.get::<_, u32>(1)?))
+                })
+                .map_err(from_sqlite)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        })
     }
 }
 
-impl Tx<'_> {
+impl Tx<'_, '_> {
     /// One page of executions after position `after` (a rowid), in creation order.
     pub fn list_executions(
         &self,
@@ -173,26 +190,26 @@ impl Tx<'_> {
         limit: i64,
     ) -> Result<Vec<(i64, ExecRow)>> {
         let state = state.map(|s| s.as_str());
-        let mut stmt = match lane {
-            Some(_) => self.conn.prepare_cached(sql::LIST_EXECUTIONS_IN_LANE),
-            None => self.conn.prepare_cached(sql::LIST_EXECUTIONS),
+        let read = |stmt: &mut Statement, params: &[&dyn rusqlite::ToSql]| {
+            let rows = stmt.query_map(params, rows::listed_exec_row).map_err(from_sqlite)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        };
+        match lane {
+            Some(lane) => self.with(sql::LIST_EXECUTIONS_IN_LANE, |stmt| {
+                read(stmt, params![after, state, now, limit, lane])
+            }),
+            None => self.with(sql::LIST_EXECUTIONS, |stmt| read(stmt, params![after, state, now, limit])),
         }
-        .map_err(from_sqlite)?;
-        let rows = match lane {
-            Some(lane) => stmt.query_map(params![after, state, now, limit, lane], rows::listed_exec_row),
-            None => stmt.query_map(params![after, state, now, limit], rows::listed_exec_row),
-        }
-        .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
     }
 
     /// Up to `limit` execution ids after `after` (all of them when `None`), in id order.
     pub fn execution_ids_after(&self, after: Option<&ExecutionId>, limit: i64) -> Result<Vec<ExecutionId>> {
         let after: &[u8] = after.map_or(&[], |id| id.as_bytes().as_slice());
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_EXECUTION_IDS_AFTER).map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(params![after, limit], |r| rows::execution_id(r, "execution_id"))
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.with(sql::SELECT_EXECUTION_IDS_AFTER, |stmt| {
+            let rows = stmt
+                .query_map(params![after, limit], |r| rows::execution_id(r, "execution_id"))
+                .map_err(from_sqlite)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        })
     }
 }

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::model::*;
 use rusqlite::params;
 
-impl Tx<'_> {
+impl Tx<'_, '_> {
     /// Records a lease event about `attempt` of `exec`.
     pub fn lease_event(
         &self,
@@ -47,12 +47,12 @@ impl Tx<'_> {
 
     /// The id of the newest completion event (0 if none).
     pub fn last_completion_id(&self) -> Result<i64> {
-        self.conn.query_row(sql::LAST_COMPLETION_ID, [], |r| r.get(0)).map_err(from_sqlite)
+        self.with(sql::LAST_COMPLETION_ID, |stmt| stmt.query_row([], |r| r.get(0)).map_err(from_sqlite))
     }
 
     /// The id of the newest lease event (0 if none).
     pub fn last_lease_event_id(&self) -> Result<i64> {
-        self.conn.query_row(sql::LAST_LEASE_EVENT_ID, [], |r| r.get(0)).map_err(from_sqlite)
+        self.with(sql::LAST_LEASE_EVENT_ID, |stmt| stmt.query_row([], |r| r.get(0)).map_err(from_sqlite))
     }
 
     /// Completion events after `after`, oldest first, optionally of one lane and namespace.
@@ -63,11 +63,12 @@ impl Tx<'_> {
         namespace: Option<&str>,
         limit: i64,
     ) -> Result<Vec<(i64, CompletionEvent)>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_COMPLETIONS_AFTER).map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(params![after, lane, namespace, limit], rows::completion_event)
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.with(sql::SELECT_COMPLETIONS_AFTER, |stmt| {
+            let rows = stmt
+                .query_map(params![after, lane, namespace, limit], rows::completion_event)
+                .map_err(from_sqlite)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        })
     }
 
     /// Lease events after `after`, oldest first, optionally of one execution.
@@ -77,25 +78,16 @@ impl Tx<'_> {
         execution: Option<&ExecutionId>,
         limit: i64,
     ) -> Result<Vec<(i64, LeaseEvent)>> {
-        let rows = match execution {
-            None => {
-                let mut stmt =
-                    self.conn.prepare_cached(sql::SELECT_LEASE_EVENTS_AFTER).map_err(from_sqlite)?;
-                let rows = stmt.query_map(params![after, limit], rows::lease_event).map_err(from_sqlite)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
-            }
-            Some(id) => {
-                let mut stmt = self
-                    .conn
-                    .prepare_cached(sql::SELECT_EXECUTION_LEASE_EVENTS_AFTER)
-                    .map_err(from_sqlite)?;
-                let rows = stmt
-                    .query_map(params![after, limit, id.uuid_text()], rows::lease_event)
-                    .map_err(from_sqlite)?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
-            }
+        let read = |stmt: &mut rusqlite::Statement, params: &[&dyn rusqlite::ToSql]| {
+            let rows = stmt.query_map(params, rows::lease_event).map_err(from_sqlite)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(from_sqlite)
         };
-        rows.map_err(from_sqlite)
+        match execution {
+            None => self.with(sql::SELECT_LEASE_EVENTS_AFTER, |stmt| read(stmt, params![after, limit])),
+            Some(id) => self.with(sql::SELECT_EXECUTION_LEASE_EVENTS_AFTER, |stmt| {
+                read(stmt, params![after, limit, id.uuid_text()])
+            }),
+        }
     }
 }
 

@@ -10,29 +10,30 @@ use rusqlite::{params, OptionalExtension};
 /// message)` of the error it failed with.
 pub type StoredOutcome = std::result::Result<Option<String>, (String, String)>;
 
-impl Tx<'_> {
+impl Tx<'_, '_> {
     /// Rows changed on this connection since it opened, by every statement (also those of
     /// savepoints rolled back since): whether a call in between wrote anything.
     pub fn total_changes(&self) -> u64 {
-        self.conn.total_changes()
+        self.statements.conn().total_changes()
     }
 
     /// The outcome recorded for call `seq` of `client`, if any.
     pub fn recalled_request(&self, client: &str, seq: i64) -> Result<Option<StoredOutcome>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_CLIENT_REQUEST).map_err(from_sqlite)?;
-        let row = stmt
-            .query_row(params![client, seq], |r| {
-                let value: Option<String> = r.get(0)?;
-                let code: Option<String> = r.get(1)?;
-                let message: Option<String> = r.get(2)?;
-                Ok(match code {
-                    Some(code) => Err((code, message.unwrap_or_default())),
-                    None => Ok(value),
+        self.with(sql::SELECT_CLIENT_REQUEST, |stmt| {
+            let row = stmt
+                .query_row(params![client, seq], |r| {
+                    let value: Option<String> = r.get(0)?;
+                    let code: Option<String> = r.get(1)?;
+                    let message: Option<String> = r.get(2)?;
+                    Ok(match code {
+                        Some(code) => Err((code, message.unwrap_or_default())),
+                        None => Ok(value),
+                    })
                 })
-            })
-            .optional()
-            .map_err(from_sqlite)?;
-        Ok(row)
+                .optional()
+                .map_err(from_sqlite)?;
+            Ok(row)
+        })
     }
 
     /// Records the outcome of call `seq` of `client`, and forgets that client's calls below

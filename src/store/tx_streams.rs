@@ -6,12 +6,13 @@ use crate::error::Result;
 use crate::model::*;
 use rusqlite::{params, OptionalExtension};
 
-impl Tx<'_> {
+impl Tx<'_, '_> {
     pub fn stream_meta(&self, key: &StreamKey) -> Result<Option<StreamMeta>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_STREAM_META).map_err(from_sqlite)?;
-        stmt.query_row(params![key.0.as_bytes().as_slice(), key.1], rows::stream_meta)
-            .optional()
-            .map_err(from_sqlite)
+        self.with(sql::SELECT_STREAM_META, |stmt| {
+            stmt.query_row(params![key.0.as_bytes().as_slice(), key.1], rows::stream_meta)
+                .optional()
+                .map_err(from_sqlite)
+        })
     }
 
     pub fn save_stream_meta(&self, key: &StreamKey, m: &StreamMeta) -> Result<()> {
@@ -62,14 +63,15 @@ impl Tx<'_> {
         now: i64,
         limit: i64,
     ) -> Result<Vec<Frame>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_FRAMES_RANGE).map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(
-                params![key.0.as_bytes().as_slice(), key.1, from.0, from.1, to.0, to.1, now, limit],
-                rows::frame,
-            )
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.with(sql::SELECT_FRAMES_RANGE, |stmt| {
+            let rows = stmt
+                .query_map(
+                    params![key.0.as_bytes().as_slice(), key.1, from.0, from.1, to.0, to.1, now, limit],
+                    rows::frame,
+                )
+                .map_err(from_sqlite)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        })
     }
 
     /// Frames strictly after `after`, oldest first.
@@ -81,22 +83,23 @@ impl Tx<'_> {
         exclude_best_effort: bool,
         limit: i64,
     ) -> Result<Vec<Frame>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_FRAMES_AFTER).map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(
-                params![
-                    key.0.as_bytes().as_slice(),
-                    key.1,
-                    after.0,
-                    after.1,
-                    now,
-                    exclude_best_effort as i64,
-                    limit
-                ],
-                rows::frame,
-            )
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.with(sql::SELECT_FRAMES_AFTER, |stmt| {
+            let rows = stmt
+                .query_map(
+                    params![
+                        key.0.as_bytes().as_slice(),
+                        key.1,
+                        after.0,
+                        after.1,
+                        now,
+                        exclude_best_effort as i64,
+                        limit
+                    ],
+                    rows::frame,
+                )
+                .map_err(from_sqlite)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        })
     }
 
     /// Deletes the `count` oldest best-effort frames; returns how many went.
@@ -114,10 +117,11 @@ impl Tx<'_> {
     }
 
     pub fn summary(&self, key: &StreamKey) -> Result<Option<Summary>> {
-        let mut stmt = self.conn.prepare_cached(sql::SELECT_SUMMARY).map_err(from_sqlite)?;
-        stmt.query_row(params![key.0.as_bytes().as_slice(), key.1], rows::summary)
-            .optional()
-            .map_err(from_sqlite)
+        self.with(sql::SELECT_SUMMARY, |stmt| {
+            stmt.query_row(params![key.0.as_bytes().as_slice(), key.1], rows::summary)
+                .optional()
+                .map_err(from_sqlite)
+        })
     }
 
     /// Writes a summary; `document_json` is `s.document` already serialized (the engine needs
