@@ -194,18 +194,6 @@ fn literal<T>(row: &Row, col: &str, parse: fn(&str) -> Result<T>) -> rusqlite::R
 }
 
 impl Tx<'_, '_> {
-    fn all<T>(
-        &self,
-        sql: &'static str,
-        p: impl rusqlite::Params,
-        f: impl FnMut(&Row) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>> {
-        self.with(sql, |stmt| {
-            let rows = stmt.query_map(p, f).map_err(from_sqlite)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
-        })
-    }
-
     pub fn export_executions(&self) -> Result<Vec<ExecRow>> {
         self.all(ALL_EXECUTIONS, [], rows::exec_row)
     }

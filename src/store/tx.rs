@@ -6,7 +6,7 @@ use super::statements::Statements;
 use super::{rows, sql};
 use crate::error::Result;
 use crate::model::*;
-use rusqlite::{params, OptionalExtension, Statement};
+use rusqlite::{params, OptionalExtension, Params, Row, Statement};
 
 /// A transaction in progress, as [`super::Store`] lends it: `'c` is the connection's lifetime.
 pub struct Tx<'a, 'c> {
@@ -27,8 +27,31 @@ impl<'a, 'c> Tx<'a, 'c> {
         self.statements.with(sql, f)
     }
 
-    pub(super) fn exec_one(&self, sql: &'static str, params: impl rusqlite::Params) -> Result<usize> {
+    pub(super) fn exec_one(&self, sql: &'static str, params: impl Params) -> Result<usize> {
         self.with(sql, |stmt| stmt.execute(params).map_err(from_sqlite))
+    }
+
+    /// Every row `sql` yields for `params`, each read by `read`.
+    pub(super) fn all<T>(
+        &self,
+        sql: &'static str,
+        params: impl Params,
+        read: impl FnMut(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        self.with(sql, |stmt| {
+            let rows = stmt.query_map(params, read).map_err(from_sqlite)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        })
+    }
+
+    /// The row `sql` yields for `params`, if any, read by `read`.
+    pub(super) fn one<T>(
+        &self,
+        sql: &'static str,
+        params: impl Params,
+        read: impl FnOnce(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
+        self.with(sql, |stmt| stmt.query_row(params, read).optional().map_err(from_sqlite))
     }
 
     // ---- executions ----
@@ -102,19 +125,13 @@ impl<'a, 'c> Tx<'a, 'c> {
     }
 
     pub fn exec(&self, id: &ExecutionId) -> Result<Option<ExecRow>> {
-        self.with(sql::SELECT_EXEC, |stmt| {
-            stmt.query_row(params![id.as_bytes().as_slice()], rows::exec_row).optional().map_err(from_sqlite)
-        })
+        self.one(sql::SELECT_EXEC, params![id.as_bytes().as_slice()], rows::exec_row)
     }
 
     /// One attempt, with its execution's state and its stream's bookkeeping where they exist
     /// (the fence's read).
     pub fn fence_row(&self, id: &ExecutionId, index: u32) -> Result<Option<FenceRow>> {
-        self.with(sql::SELECT_FENCE, |stmt| {
-            stmt.query_row(params![id.as_bytes().as_slice(), index], rows::fence_row)
-                .optional()
-                .map_err(from_sqlite)
-        })
+        self.one(sql::SELECT_FENCE, params![id.as_bytes().as_slice(), index], rows::fence_row)
     }
 
     /// The execution `claim` should take next, if any.
@@ -127,19 +144,13 @@ impl<'a, 'c> Tx<'a, 'c> {
             caps.push_str(cap);
             caps.push('\u{1f}');
         }
-        self.with(sql::SELECT_CLAIM_CANDIDATE, |stmt| {
-            stmt.query_row(params![lane, now, caps], rows::exec_row).optional().map_err(from_sqlite)
-        })
+        self.one(sql::SELECT_CLAIM_CANDIDATE, params![lane, now, caps], rows::exec_row)
     }
 
     // ---- attempts and leases ----
 
     pub fn attempt(&self, id: &ExecutionId, index: u32) -> Result<Option<AttemptRow>> {
-        self.with(sql::SELECT_ATTEMPT, |stmt| {
-            stmt.query_row(params![id.as_bytes().as_slice(), index], rows::attempt_row)
-                .optional()
-                .map_err(from_sqlite)
-        })
+        self.one(sql::SELECT_ATTEMPT, params![id.as_bytes().as_slice(), index], rows::attempt_row)
     }
 
     pub fn upsert_attempt(&self, a: &AttemptRow) -> Result<()> {
@@ -168,13 +179,8 @@ impl<'a, 'c> Tx<'a, 'c> {
 
     /// (execution, attempt index) of every live lease that has run out at `now`.
     pub fn expired_leases(&self, now: i64) -> Result<Vec<StreamKey>> {
-        self.with(sql::SELECT_EXPIRED_LEASES, |stmt| {
-            let rows = stmt
-                .query_map(params![now], |r| {
-                    Ok((rows::execution_id(r, "execution_id")?, r.get::<_, u32>(1)?))
-                })
-                .map_err(from_sqlite)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.all(sql::SELECT_EXPIRED_LEASES, params![now], |r| {
+            Ok((rows::execution_id(r, "execution_id")?, r.get::<_, u32>(1)?))
         })
     }
 }
@@ -190,26 +196,21 @@ impl Tx<'_, '_> {
         limit: i64,
     ) -> Result<Vec<(i64, ExecRow)>> {
         let state = state.map(|s| s.as_str());
-        let read = |stmt: &mut Statement, params: &[&dyn rusqlite::ToSql]| {
-            let rows = stmt.query_map(params, rows::listed_exec_row).map_err(from_sqlite)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
-        };
         match lane {
-            Some(lane) => self.with(sql::LIST_EXECUTIONS_IN_LANE, |stmt| {
-                read(stmt, params![after, state, now, limit, lane])
-            }),
-            None => self.with(sql::LIST_EXECUTIONS, |stmt| read(stmt, params![after, state, now, limit])),
+            Some(lane) => self.all(
+                sql::LIST_EXECUTIONS_IN_LANE,
+                params![after, state, now, limit, lane],
+                rows::listed_exec_row,
+            ),
+            None => self.all(sql::LIST_EXECUTIONS, params![after, state, now, limit], rows::listed_exec_row),
         }
     }
 
     /// Up to `limit` execution ids after `after` (all of them when `None`), in id order.
     pub fn execution_ids_after(&self, after: Option<&ExecutionId>, limit: i64) -> Result<Vec<ExecutionId>> {
         let after: &[u8] = after.map_or(&[], |id| id.as_bytes().as_slice());
-        self.with(sql::SELECT_EXECUTION_IDS_AFTER, |stmt| {
-            let rows = stmt
-                .query_map(params![after, limit], |r| rows::execution_id(r, "execution_id"))
-                .map_err(from_sqlite)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.all(sql::SELECT_EXECUTION_IDS_AFTER, params![after, limit], |r| {
+            rows::execution_id(r, "execution_id")
         })
     }
 }

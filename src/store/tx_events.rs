@@ -63,12 +63,11 @@ impl Tx<'_, '_> {
         namespace: Option<&str>,
         limit: i64,
     ) -> Result<Vec<(i64, CompletionEvent)>> {
-        self.with(sql::SELECT_COMPLETIONS_AFTER, |stmt| {
-            let rows = stmt
-                .query_map(params![after, lane, namespace, limit], rows::completion_event)
-                .map_err(from_sqlite)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
-        })
+        self.all(
+            sql::SELECT_COMPLETIONS_AFTER,
+            params![after, lane, namespace, limit],
+            rows::completion_event,
+        )
     }
 
     /// Lease events after `after`, oldest first, optionally of one execution.
@@ -78,15 +77,13 @@ impl Tx<'_, '_> {
         execution: Option<&ExecutionId>,
         limit: i64,
     ) -> Result<Vec<(i64, LeaseEvent)>> {
-        let read = |stmt: &mut rusqlite::Statement, params: &[&dyn rusqlite::ToSql]| {
-            let rows = stmt.query_map(params, rows::lease_event).map_err(from_sqlite)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(from_sqlite)
-        };
         match execution {
-            None => self.with(sql::SELECT_LEASE_EVENTS_AFTER, |stmt| read(stmt, params![after, limit])),
-            Some(id) => self.with(sql::SELECT_EXECUTION_LEASE_EVENTS_AFTER, |stmt| {
-                read(stmt, params![after, limit, id.uuid_text()])
-            }),
+            None => self.all(sql::SELECT_LEASE_EVENTS_AFTER, params![after, limit], rows::lease_event),
+            Some(id) => self.all(
+                sql::SELECT_EXECUTION_LEASE_EVENTS_AFTER,
+                params![after, limit, id.uuid_text()],
+                rows::lease_event,
+            ),
         }
     }
 }

@@ -1,10 +1,9 @@
 //! The table of recorded call outcomes (`ff_client_request`, migration 0007): what makes a
 //! call re-sent after a change of leader tab return its first outcome instead of running again.
 
-use super::errors::from_sqlite;
 use super::{sql, Tx};
 use crate::error::Result;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 /// A call's outcome as stored: its value as JSON text (`None`: no value), or the `(code,
 /// message)` of the error it failed with.
@@ -19,20 +18,14 @@ impl Tx<'_, '_> {
 
     /// The outcome recorded for call `seq` of `client`, if any.
     pub fn recalled_request(&self, client: &str, seq: i64) -> Result<Option<StoredOutcome>> {
-        self.with(sql::SELECT_CLIENT_REQUEST, |stmt| {
-            let row = stmt
-                .query_row(params![client, seq], |r| {
-                    let value: Option<String> = r.get(0)?;
-                    let code: Option<String> = r.get(1)?;
-                    let message: Option<String> = r.get(2)?;
-                    Ok(match code {
-                        Some(code) => Err((code, message.unwrap_or_default())),
-                        None => Ok(value),
-                    })
-                })
-                .optional()
-                .map_err(from_sqlite)?;
-            Ok(row)
+        self.one(sql::SELECT_CLIENT_REQUEST, params![client, seq], |r| {
+            let value: Option<String> = r.get(0)?;
+            let code: Option<String> = r.get(1)?;
+            let message: Option<String> = r.get(2)?;
+            Ok(match code {
+                Some(code) => Err((code, message.unwrap_or_default())),
+                None => Ok(value),
+            })
         })
     }
 

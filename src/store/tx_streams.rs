@@ -1,18 +1,13 @@
 //! Stream statements: frames, per-stream bookkeeping and close markers, summaries.
 
-use super::errors::from_sqlite;
 use super::{rows, sql, StreamKey, Tx};
 use crate::error::Result;
 use crate::model::*;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 impl Tx<'_, '_> {
     pub fn stream_meta(&self, key: &StreamKey) -> Result<Option<StreamMeta>> {
-        self.with(sql::SELECT_STREAM_META, |stmt| {
-            stmt.query_row(params![key.0.as_bytes().as_slice(), key.1], rows::stream_meta)
-                .optional()
-                .map_err(from_sqlite)
-        })
+        self.one(sql::SELECT_STREAM_META, params![key.0.as_bytes().as_slice(), key.1], rows::stream_meta)
     }
 
     pub fn save_stream_meta(&self, key: &StreamKey, m: &StreamMeta) -> Result<()> {
@@ -63,15 +58,11 @@ impl Tx<'_, '_> {
         now: i64,
         limit: i64,
     ) -> Result<Vec<Frame>> {
-        self.with(sql::SELECT_FRAMES_RANGE, |stmt| {
-            let rows = stmt
-                .query_map(
-                    params![key.0.as_bytes().as_slice(), key.1, from.0, from.1, to.0, to.1, now, limit],
-                    rows::frame,
-                )
-                .map_err(from_sqlite)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
-        })
+        self.all(
+            sql::SELECT_FRAMES_RANGE,
+            params![key.0.as_bytes().as_slice(), key.1, from.0, from.1, to.0, to.1, now, limit],
+            rows::frame,
+        )
     }
 
     /// Frames strictly after `after`, oldest first.
@@ -83,23 +74,19 @@ impl Tx<'_, '_> {
         exclude_best_effort: bool,
         limit: i64,
     ) -> Result<Vec<Frame>> {
-        self.with(sql::SELECT_FRAMES_AFTER, |stmt| {
-            let rows = stmt
-                .query_map(
-                    params![
-                        key.0.as_bytes().as_slice(),
-                        key.1,
-                        after.0,
-                        after.1,
-                        now,
-                        exclude_best_effort as i64,
-                        limit
-                    ],
-                    rows::frame,
-                )
-                .map_err(from_sqlite)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
-        })
+        self.all(
+            sql::SELECT_FRAMES_AFTER,
+            params![
+                key.0.as_bytes().as_slice(),
+                key.1,
+                after.0,
+                after.1,
+                now,
+                exclude_best_effort as i64,
+                limit
+            ],
+            rows::frame,
+        )
     }
 
     /// Deletes the `count` oldest best-effort frames; returns how many went.
@@ -117,11 +104,7 @@ impl Tx<'_, '_> {
     }
 
     pub fn summary(&self, key: &StreamKey) -> Result<Option<Summary>> {
-        self.with(sql::SELECT_SUMMARY, |stmt| {
-            stmt.query_row(params![key.0.as_bytes().as_slice(), key.1], rows::summary)
-                .optional()
-                .map_err(from_sqlite)
-        })
+        self.one(sql::SELECT_SUMMARY, params![key.0.as_bytes().as_slice(), key.1], rows::summary)
     }
 
     /// Writes a summary; `document_json` is `s.document` already serialized (the engine needs
