@@ -32,6 +32,13 @@ impl Column for &'static str {
 #[derive(Clone, Copy)]
 pub struct Col(usize, &'static str);
 
+impl Col {
+    /// The same column in a row where its list's columns start at position `at` (a join).
+    fn offset(self, at: usize) -> Col {
+        Col(self.0 + at, self.1)
+    }
+}
+
 impl Column for Col {
     type Index = usize;
     fn index(self) -> usize {
@@ -211,18 +218,17 @@ pub fn fence_row(row: &Row) -> rusqlite::Result<FenceRow> {
     const STATE_AT: usize = count(ATTEMPT_COLUMNS);
     const STREAM_AT: usize = STATE_AT + count(EXEC_STATE_COLUMNS);
     let attempt = attempt_row(row)?;
-    let after = |c: Col| Col(c.0 + STATE_AT, c.1);
-    let state = if row.get_ref(after(state::LIFECYCLE_PHASE).0)? == ValueRef::Null {
+    let state = if row.get_ref(state::LIFECYCLE_PHASE.offset(STATE_AT).0)? == ValueRef::Null {
         None
     } else {
         Some(ExecState {
-            phase: literal(row, after(state::LIFECYCLE_PHASE), LifecyclePhase::parse)?,
-            attempt_index: int(row, after(state::ATTEMPT_INDEX))?,
-            public_state: literal(row, after(state::PUBLIC_STATE), PublicState::parse)?,
+            phase: literal(row, state::LIFECYCLE_PHASE.offset(STATE_AT), LifecyclePhase::parse)?,
+            attempt_index: int(row, state::ATTEMPT_INDEX.offset(STATE_AT))?,
+            public_state: literal(row, state::PUBLIC_STATE.offset(STATE_AT), PublicState::parse)?,
         })
     };
     // frame_count is NOT NULL in a bookkeeping row: NULL here means the join found none.
-    let stream = if row.get_ref(STREAM_AT + M::FRAME_COUNT.0)? == ValueRef::Null {
+    let stream = if row.get_ref(M::FRAME_COUNT.offset(STREAM_AT).0)? == ValueRef::Null {
         None
     } else {
         Some(stream_meta_at(row, STREAM_AT)?)
@@ -287,17 +293,16 @@ pub fn stream_meta(row: &Row) -> rusqlite::Result<StreamMeta> {
 
 /// A stream's bookkeeping from the row's columns starting at `at`.
 fn stream_meta_at(row: &Row, at: usize) -> rusqlite::Result<StreamMeta> {
-    let c = |c: Col| Col(c.0 + at, c.1);
     let meta = StreamMeta {
-        ema_rate_hz: row.get(c(M::EMA_RATE_HZ).0)?,
-        last_append_ts_ms: row.get(c(M::LAST_APPEND_TS_MS).0)?,
-        maxlen_applied_last: row.get(c(M::MAXLEN_APPLIED_LAST).0)?,
-        last_ts_ms: row.get(c(M::LAST_TS_MS).0)?,
-        last_seq: row.get(c(M::LAST_SEQ).0)?,
-        frame_count: int(row, c(M::FRAME_COUNT))?,
-        best_effort_count: int(row, c(M::BEST_EFFORT_COUNT))?,
-        closed_at_ms: row.get(c(M::CLOSED_AT_MS).0)?,
-        closed_reason: row.get(c(M::CLOSED_REASON).0)?,
+        ema_rate_hz: row.get(M::EMA_RATE_HZ.offset(at).0)?,
+        last_append_ts_ms: row.get(M::LAST_APPEND_TS_MS.offset(at).0)?,
+        maxlen_applied_last: row.get(M::MAXLEN_APPLIED_LAST.offset(at).0)?,
+        last_ts_ms: row.get(M::LAST_TS_MS.offset(at).0)?,
+        last_seq: row.get(M::LAST_SEQ.offset(at).0)?,
+        frame_count: int(row, M::FRAME_COUNT.offset(at))?,
+        best_effort_count: int(row, M::BEST_EFFORT_COUNT.offset(at))?,
+        closed_at_ms: row.get(M::CLOSED_AT_MS.offset(at).0)?,
+        closed_reason: row.get(M::CLOSED_REASON.offset(at).0)?,
     };
     if meta.last_ts_ms < 0 || meta.last_seq < -1 || meta.best_effort_count > meta.frame_count {
         return Err(corrupt("stream bookkeeping", format!("{meta:?}")));
